@@ -1,0 +1,148 @@
+// `redisfs mount <mountpoint>`: returns once the mount is usable (a daemon keeps serving it),
+// or stays attached with --foreground.
+import { spawn } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Argv } from 'yargs';
+import { mount, type MountConfig } from '../../daemon/daemon.js';
+import { logFile } from '../../daemon/paths.js';
+import { DEFAULT_IO_TIMEOUT_MS } from '../../store/connect.js';
+import { VOLUME_NAME } from '../../store/keys.js';
+import { parseSize } from '../size.js';
+import { CliError } from '../cli-error.js';
+
+const CONFIG_ENV = 'REDISFS_DAEMON_CONFIG';
+const READY_TIMEOUT_MS = 60_000;
+
+export function mountCommand(y: Argv): Argv {
+  return y.command(
+    'mount <mountpoint>',
+    'Mount a volume (returns once it is usable)',
+    (c) => c
+      .positional('mountpoint', { type: 'string', describe: 'An existing, empty directory', demandOption: true })
+      .option('redis', { type: 'string', describe: 'Redis URL: redis://[user:pass@]host:port[/db], rediss://…, unix:///path. Default: $REDISFS_REDIS, else a local redis-server started on demand' })
+      .option('volume', { type: 'string', default: 'default', describe: 'Volume name ([A-Za-z0-9._-], many volumes can share one Redis)' })
+      .option('foreground', { type: 'boolean', default: false, describe: 'Stay attached; unmount on SIGINT/SIGTERM' })
+      .option('password-file', { type: 'string', describe: 'Read the Redis password from this file (or set $REDISFS_PASSWORD)' })
+      .option('cache-size', { type: 'string', default: '512M', describe: 'Memory for cached file data' })
+      .option('io-timeout', { type: 'number', default: DEFAULT_IO_TIMEOUT_MS, describe: 'Longest wait for Redis on any call, in ms (then EIO)' })
+      .option('allow-other', { type: 'boolean', default: false, describe: 'Let users other than the mounting one access the mount' })
+      .option('allow-eviction', { type: 'boolean', default: false, describe: 'Mount even if Redis may evict keys (which deletes files)' })
+      .option('chunk-size', { type: 'string', default: '1M', describe: 'Chunk size of a new volume' })
+      .option('inline-max', { type: 'string', default: '8K', describe: 'Files up to this size are stored inline (new volume)' })
+      .option('debug-fuse', { type: 'boolean', default: false, hidden: true })
+      .option('daemon-child', { type: 'boolean', default: false, hidden: true })
+      .example('$0 mount /srv/uploads', 'Mount the default volume on a local Redis started on demand')
+      .example('$0 mount /srv/uploads --redis redis://10.0.0.5:6379 --volume uploads', 'Mount volume "uploads" of a shared Redis (do this on every host)')
+      .example('REDISFS_PASSWORD=secret $0 mount /mnt/x --redis redis://db:6379', 'A Redis that needs a password'),
+    async (argv) => {
+      if (argv.daemonChild) return runDaemonChild();
+      const cfg = buildConfig(argv);
+      if (argv.foreground) return runForeground(cfg);
+      return runBackground(cfg);
+    },
+  );
+}
+
+interface MountArgs {
+  mountpoint: string | undefined;
+  redis: string | undefined;
+  volume: string;
+  passwordFile: string | undefined;
+  cacheSize: string;
+  ioTimeout: number;
+  allowOther: boolean;
+  allowEviction: boolean;
+  chunkSize: string;
+  inlineMax: string;
+  debugFuse: boolean;
+}
+
+function buildConfig(a: MountArgs): MountConfig {
+  if (!a.mountpoint) throw new CliError('mount needs a mountpoint');
+  if (!VOLUME_NAME.test(a.volume)) throw new CliError(`invalid volume name '${a.volume}' (letters, digits, . _ -; at most 64)`);
+  if (!Number.isFinite(a.ioTimeout) || a.ioTimeout < 100) throw new CliError('--io-timeout must be at least 100 (ms)');
+  const size = (flag: string, v: string): number => {
+    try { return parseSize(v); } catch (err) { throw new CliError(`--${flag}: ${(err as Error).message}`); }
+  };
+  let password = process.env.REDISFS_PASSWORD;
+  if (a.passwordFile) {
+    try {
+      password = readFileSync(a.passwordFile, 'utf8').trim();
+    } catch (err) {
+      throw new CliError(`cannot read --password-file ${a.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  const chunkSize = size('chunk-size', a.chunkSize);
+  if (chunkSize < 64 * 1024 || chunkSize > 64 * 1024 * 1024) throw new CliError('--chunk-size must be between 64K and 64M');
+  return {
+    mountpoint: resolve(a.mountpoint),
+    redisUrl: a.redis ?? process.env.REDISFS_REDIS ?? undefined,
+    password,
+    volume: a.volume,
+    ioTimeoutMs: a.ioTimeout,
+    cacheBytes: size('cache-size', a.cacheSize),
+    allowOther: a.allowOther,
+    allowEviction: a.allowEviction,
+    chunkSize,
+    inlineMax: Math.min(size('inline-max', a.inlineMax), chunkSize),
+    debugFuse: a.debugFuse,
+  };
+}
+
+async function runForeground(cfg: MountConfig): Promise<void> {
+  const m = await mount(cfg);
+  process.stdout.write(`redisfs: mounted ${cfg.mountpoint}\n`);
+  await m.done;
+}
+
+// The daemon reads its configuration from the environment, not argv: argv shows in `ps`,
+// and the Redis URL may carry a password.
+async function runBackground(cfg: MountConfig): Promise<void> {
+  const log = logFile(cfg.mountpoint);
+  mkdirSync(dirname(log), { recursive: true });
+  const out = openSync(log, 'a');
+  const main = fileURLToPath(new URL('../main.js', import.meta.url));
+  const child = spawn(process.execPath, [main, 'mount', cfg.mountpoint, '--daemon-child'], {
+    detached: true,
+    stdio: ['ignore', out, out, 'ipc'],
+    env: { ...process.env, [CONFIG_ENV]: JSON.stringify(cfg) },
+  });
+  const outcome = await new Promise<{ ok: true } | { ok: false; error: string }>((done) => {
+    const timer = setTimeout(() => done({ ok: false, error: `the mount did not become ready within ${READY_TIMEOUT_MS / 1000} s; see ${log}` }), READY_TIMEOUT_MS);
+    child.on('message', (m: { ready?: boolean; error?: string }) => {
+      clearTimeout(timer);
+      done(m.ready ? { ok: true } : { ok: false, error: m.error ?? 'mount failed' });
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      done({ ok: false, error: `the mount daemon exited (code ${code}); see ${log}` });
+    });
+  });
+  if (!outcome.ok) {
+    child.kill('SIGTERM');
+    throw new CliError(outcome.error);
+  }
+  child.disconnect();
+  child.unref();
+}
+
+async function runDaemonChild(): Promise<void> {
+  const raw = process.env[CONFIG_ENV];
+  delete process.env[CONFIG_ENV];
+  if (!raw || !process.send) throw new CliError('--daemon-child is internal');
+  const cfg = JSON.parse(raw) as MountConfig;
+  let m;
+  try {
+    m = await mount(cfg);
+  } catch (err) {
+    process.send({ error: err instanceof Error ? err.message : String(err) });
+    process.exitCode = 1;
+    return;
+  }
+  process.send({ ready: true });
+  process.disconnect?.();
+  await m.done;
+}

@@ -1,0 +1,28 @@
+// Errno is the currency between layers: every layer returns or throws FsError with a
+// Node-style code; only the FUSE adapter turns it into the negative number the kernel wants.
+import { constants } from 'node:os';
+
+export type Errno = keyof typeof constants.errno;
+
+export class FsError extends Error {
+  readonly code: Errno;
+  constructor(code: Errno, message?: string) {
+    super(message ?? code);
+    this.code = code;
+    this.name = 'FsError';
+  }
+}
+
+export function fsError(code: Errno, message?: string): FsError {
+  return new FsError(code, message);
+}
+
+export function isFsError(err: unknown): err is FsError {
+  return err instanceof FsError;
+}
+
+/** errnoNumber returns the positive errno for a code (EIO for anything unknown). */
+export function errnoNumber(code: string): number {
+  const n = (constants.errno as Record<string, number>)[code];
+  return typeof n === 'number' ? n : constants.errno.EIO;
+}

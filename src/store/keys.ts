@@ -1,0 +1,53 @@
+/*
+ * The Redis key schema of a volume V. Every key is built here and in lua/prelude.lua
+ * (the same names, for keys a script discovers while it runs); nowhere else.
+ *
+ * Metadata — one hash slot per volume thanks to the {V} hash tag, so every metadata change
+ * is one atomic Lua script even on Redis Cluster:
+ *   rfs:{V}:vol          hash   format, chunkSize, inlineMax, created
+ *   rfs:{V}:ctr          hash   ino (last inode number handed out), session (last session id),
+ *                                bytes (sum of file sizes), inodes (live inode count)
+ *   rfs:{V}:i:<ino>      hash   t type, m st_mode, u uid, g gid, n nlink, s size,
+ *                                at/mt/ct times in ns, r rdev, v generation,
+ *                                p parent (directories only), l target (symlinks only)
+ *   rfs:{V}:e:<ino>      hash   directory entries: name -> <type char><ino>, e.g. "f42"
+ *   rfs:{V}:c:<ino>      hash   chunk map of a file: chunk index -> chunk id
+ *   rfs:{V}:d:<ino>      string inline content of a small file (no chunk map then)
+ *   rfs:{V}:x:<ino>      hash   extended attributes: name -> value
+ *   rfs:{V}:reclaim      zset   chunk ids no longer referenced, scored by ms time of release;
+ *                                deleted after a grace period (other hosts may still read them)
+ *   rfs:{V}:inval        pub/sub channel of invalidations (see invalidation.ts)
+ *
+ * Data — immutable chunks, no hash tag, so on Redis Cluster they spread over every shard:
+ *   rfs:V:k:<chunk id>   string chunk bytes; ids are "<session>.<counter>" in base 36, so a
+ *                                chunk names the mount that wrote it (gc of dead mounts' uploads)
+ */
+import type { Ino } from '../core/types.js';
+
+export const VOLUME_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+export class VolumeKeys {
+  readonly prefix: string;
+  readonly vol: string;
+  readonly ctr: string;
+  readonly reclaim: string;
+  readonly inval: string;
+  private readonly chunkPrefix: string;
+
+  constructor(readonly volume: string) {
+    if (!VOLUME_NAME.test(volume)) throw new Error(`invalid volume name: ${volume}`);
+    this.prefix = `rfs:{${volume}}:`;
+    this.vol = this.prefix + 'vol';
+    this.ctr = this.prefix + 'ctr';
+    this.reclaim = this.prefix + 'reclaim';
+    this.inval = this.prefix + 'inval';
+    this.chunkPrefix = `rfs:${volume}:k:`;
+  }
+
+  inode(ino: Ino): string { return `${this.prefix}i:${ino}`; }
+  entries(ino: Ino): string { return `${this.prefix}e:${ino}`; }
+  chunkMap(ino: Ino): string { return `${this.prefix}c:${ino}`; }
+  inline(ino: Ino): string { return `${this.prefix}d:${ino}`; }
+  xattrs(ino: Ino): string { return `${this.prefix}x:${ino}`; }
+  chunk(id: string): string { return this.chunkPrefix + id; }
+}

@@ -1,0 +1,70 @@
+-- Shared by every script (prepended at load). KEYS[1] is always rfs:{V}:vol; the other
+-- metadata keys of the volume are named from its prefix here, mirroring keys.ts, because a
+-- script often discovers an inode (an entry's target) only while it runs. All of them carry
+-- the volume's hash tag, so they live in the same slot as KEYS[1] on Redis Cluster.
+-- ARGV[1] is the writer's session id and ARGV[2] the time in ns; every script publishes what
+-- it changed on the volume's invalidation channel and returns the same items.
+local P = string.sub(KEYS[1], 1, #KEYS[1] - 3)
+local function K_inode(ino) return P .. 'i:' .. ino end
+local function K_entries(ino) return P .. 'e:' .. ino end
+local function K_chunks(ino) return P .. 'c:' .. ino end
+local function K_inline(ino) return P .. 'd:' .. ino end
+local function K_xattrs(ino) return P .. 'x:' .. ino end
+local K_ctr = P .. 'ctr'
+local K_reclaim = P .. 'reclaim'
+local K_inval = P .. 'inval'
+
+local SESSION = ARGV[1]
+local NOW = ARGV[2]
+local NOW_MS = math.floor(tonumber(string.sub(NOW, 1, -7)) or 0)
+local ROOT = '1'
+
+local changed = {}
+local function inv_inode(ino) changed[#changed + 1] = 'i' .. ino end
+local function inv_entry(parent, name) changed[#changed + 1] = 'e' .. parent .. '/' .. name end
+local function publish()
+  if #changed > 0 then
+    redis.call('PUBLISH', K_inval, SESSION .. '\0' .. table.concat(changed, '\0'))
+  end
+  return changed
+end
+
+local function fail(code) return redis.error_reply(code) end
+
+-- dir_type returns nil when ino is a directory, else the errno to fail with.
+local function check_dir(ino)
+  local t = redis.call('HGET', K_inode(ino), 't')
+  if not t then return 'ENOENT' end
+  if t ~= 'd' then return 'ENOTDIR' end
+  return nil
+end
+
+local function touch_dir(ino, nlink_delta)
+  redis.call('HSET', K_inode(ino), 'mt', NOW, 'ct', NOW)
+  if nlink_delta ~= 0 then redis.call('HINCRBY', K_inode(ino), 'n', nlink_delta) end
+  inv_inode(ino)
+end
+
+local function reclaim_chunks(ino)
+  local ids = redis.call('HVALS', K_chunks(ino))
+  for _, id in ipairs(ids) do redis.call('ZADD', K_reclaim, NOW_MS, id) end
+end
+
+local function delete_inode(ino)
+  local size = tonumber(redis.call('HGET', K_inode(ino), 's') or '0')
+  redis.call('HINCRBY', K_ctr, 'bytes', -size)
+  redis.call('HINCRBY', K_ctr, 'inodes', -1)
+  reclaim_chunks(ino)
+  redis.call('DEL', K_inode(ino), K_entries(ino), K_chunks(ino), K_inline(ino), K_xattrs(ino))
+end
+
+-- drop_link removes one name of ino; the inode goes when its last name does.
+local function drop_link(ino, t)
+  if t == 'd' then
+    delete_inode(ino)
+  else
+    local n = redis.call('HINCRBY', K_inode(ino), 'n', -1)
+    if n <= 0 then delete_inode(ino) else redis.call('HSET', K_inode(ino), 'ct', NOW) end
+  end
+  inv_inode(ino)
+end

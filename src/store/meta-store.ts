@@ -1,0 +1,265 @@
+// MetaStore is the metadata contract of a volume: inode-keyed reads and atomic changes, each
+// change one Lua script that also publishes what it changed. It knows nothing of paths.
+import type { Redis } from 'ioredis';
+import { FsError } from '../core/errors.js';
+import { type Attr, type DirEntry, type FileType, type Ino, ROOT_INO, nowNs } from '../core/types.js';
+import { VolumeKeys } from './keys.js';
+import { defineScripts, type RunScript, type ScriptArg } from './scripts.js';
+import { mapErrors } from './redis-errors.js';
+import { parseItem, type Invalidation } from './invalidation.js';
+
+export const FORMAT_VERSION = 1;
+const INO_BATCH = 256;
+
+export interface VolumeSettings {
+  chunkSize: number;
+  inlineMax: number;
+}
+
+/** Content of a file as committed: small files inline, others as a chunk map. */
+export type Content =
+  | { kind: 'inline'; data: Buffer }
+  | { kind: 'chunks'; map: Map<number, string> };
+
+export interface NewNode {
+  parent: Ino;
+  name: string;
+  type: FileType;
+  mode: number;
+  uid: number;
+  gid: number;
+  rdev?: number;
+  target?: string;
+}
+
+export interface AttrChanges {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  atimeNs?: bigint;
+  mtimeNs?: bigint;
+}
+
+export interface ContentCommit {
+  ino: Ino;
+  size: number;
+  mtimeNs: bigint;
+  /** First chunk index cut off by a truncation in this commit, or -1. */
+  dropFrom: number;
+  /** Either the whole content (small files) or the chunks that changed. */
+  inline?: Buffer;
+  chunks?: Map<number, string>;
+}
+
+export class MetaStore {
+  readonly keys: VolumeKeys;
+  private readonly run: RunScript;
+  private session = '0';
+  private inoNext = 0;
+  private inoEnd = 0;
+  private inoRefill: Promise<void> | undefined;
+  settings: VolumeSettings = { chunkSize: 1 << 20, inlineMax: 8192 };
+
+  constructor(private readonly redis: Redis, volume: string) {
+    this.keys = new VolumeKeys(volume);
+    this.run = defineScripts(redis);
+  }
+
+  /** open creates the volume when it is new, reads its settings and starts a session. */
+  async open(defaults: VolumeSettings): Promise<{ session: string; settings: VolumeSettings }> {
+    const flat = (await this.run('initVolume', this.keys.vol, [
+      '0', nowNs().toString(), FORMAT_VERSION, defaults.chunkSize, defaults.inlineMax, process.getuid?.() ?? 0, process.getgid?.() ?? 0,
+    ])) as string[];
+    const vol = pairs(flat);
+    const format = Number(vol.format);
+    if (format !== FORMAT_VERSION) throw new Error(`volume '${this.keys.volume}' has format ${vol.format}; this redisfs reads format ${FORMAT_VERSION}`);
+    this.settings = { chunkSize: Number(vol.chunkSize), inlineMax: Number(vol.inlineMax) };
+    this.session = String(await this.redis.hincrby(this.keys.ctr, 'session', 1));
+    return { session: this.session, settings: this.settings };
+  }
+
+  get sessionId(): string { return this.session; }
+
+  /** allocIno hands out a fresh inode number, reserving them from Redis in batches. */
+  async allocIno(): Promise<Ino> {
+    while (this.inoNext >= this.inoEnd) {
+      this.inoRefill ??= mapErrors('alloc inode', async () => {
+        const end = await this.redis.hincrby(this.keys.ctr, 'ino', INO_BATCH);
+        this.inoNext = end - INO_BATCH + 1;
+        this.inoEnd = end + 1;
+      }).finally(() => { this.inoRefill = undefined; });
+      await this.inoRefill;
+    }
+    return this.inoNext++;
+  }
+
+  /** getAttr returns an inode's attributes, or undefined when it does not exist. */
+  async getAttr(ino: Ino): Promise<Attr | undefined> {
+    const h = await mapErrors('getattr', () => this.redis.hgetall(this.keys.inode(ino)));
+    return parseAttr(ino, h);
+  }
+
+  /** lookup returns the inode and type a directory entry names, or undefined. */
+  async lookup(parent: Ino, name: string): Promise<{ ino: Ino; type: FileType } | undefined> {
+    const v = await mapErrors('lookup', () => this.redis.hget(this.keys.entries(parent), name));
+    return v === null ? undefined : parseEntryValue(v);
+  }
+
+  /** readdirPage returns one page of a directory's entries (HSCAN: never one huge command). */
+  async readdirPage(dir: Ino, cursor: string, count = 1000): Promise<{ entries: DirEntry[]; cursor: string }> {
+    const [next, flat] = await mapErrors('readdir', () => this.redis.hscan(this.keys.entries(dir), cursor, 'COUNT', count));
+    const entries: DirEntry[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const { ino, type } = parseEntryValue(flat[i + 1]!);
+      entries.push({ name: flat[i]!, ino, type });
+    }
+    return { entries, cursor: next };
+  }
+
+  /** readlink returns a symlink's target. */
+  async readlink(ino: Ino): Promise<string> {
+    const target = await mapErrors('readlink', () => this.redis.hget(this.keys.inode(ino), 'l'));
+    if (target === null) throw new FsError('EINVAL');
+    return target;
+  }
+
+  /** loadFile returns an inode's attributes with its inline data or chunk map, in one round trip. */
+  async loadFile(ino: Ino): Promise<{ attr: Attr; content: Content } | undefined> {
+    const res = await mapErrors('load file', () =>
+      this.redis.multi().hgetall(this.keys.inode(ino)).getBuffer(this.keys.inline(ino)).hgetall(this.keys.chunkMap(ino)).exec());
+    const attr = parseAttr(ino, (res?.[0]?.[1] ?? {}) as Record<string, string>);
+    if (!attr) return undefined;
+    const inline = res?.[1]?.[1] as Buffer | null;
+    const map = (res?.[2]?.[1] ?? {}) as Record<string, string>;
+    if (inline) return { attr, content: { kind: 'inline', data: inline } };
+    const chunks = new Map<number, string>();
+    for (const [idx, id] of Object.entries(map)) chunks.set(Number(idx), id);
+    if (chunks.size === 0) return { attr, content: { kind: 'inline', data: Buffer.alloc(0) } };
+    return { attr, content: { kind: 'chunks', map: chunks } };
+  }
+
+  /** createNode makes a file, directory, symlink or special node and its entry. */
+  async createNode(node: NewNode): Promise<{ ino: Ino; changed: Invalidation[] }> {
+    const ino = await this.allocIno();
+    const changed = await this.change('createNode', [
+      node.parent, node.name, node.type, ino, node.mode, node.uid, node.gid, node.rdev ?? 0, node.target ?? '',
+    ]);
+    return { ino, changed };
+  }
+
+  /** removeEntry unlinks a name (or removes an empty directory when dir is true). */
+  removeEntry(parent: Ino, name: string, dir: boolean): Promise<Invalidation[]> {
+    return this.change('removeEntry', [parent, name, dir ? '1' : '0']);
+  }
+
+  /** rename moves an entry, atomically replacing a compatible target. */
+  rename(srcParent: Ino, srcName: string, dstParent: Ino, dstName: string, flags = 0): Promise<Invalidation[]> {
+    return this.change('rename', [srcParent, srcName, dstParent, dstName, flags]);
+  }
+
+  /** link adds a name for an existing inode. */
+  link(ino: Ino, parent: Ino, name: string): Promise<Invalidation[]> {
+    return this.change('link', [ino, parent, name]);
+  }
+
+  /** setAttr changes mode, owner or times (ctime follows). */
+  setAttr(ino: Ino, ch: AttrChanges): Promise<Invalidation[]> {
+    const args: ScriptArg[] = [ino];
+    if (ch.mode !== undefined) args.push('m', ch.mode);
+    if (ch.uid !== undefined) args.push('u', ch.uid);
+    if (ch.gid !== undefined) args.push('g', ch.gid);
+    if (ch.atimeNs !== undefined) args.push('at', ch.atimeNs.toString());
+    if (ch.mtimeNs !== undefined) args.push('mt', ch.mtimeNs.toString());
+    return this.change('setAttr', args);
+  }
+
+  /** commit swaps in a file's new content and size atomically. */
+  commit(c: ContentCommit): Promise<Invalidation[]> {
+    const args: ScriptArg[] = [c.ino, c.size, c.mtimeNs.toString(), this.settings.chunkSize, c.dropFrom];
+    if (c.inline) {
+      args.push('1', c.inline);
+    } else {
+      args.push('0');
+      for (const [idx, id] of c.chunks ?? []) args.push(idx, id);
+    }
+    return this.change('commit', args);
+  }
+
+  async getXattr(ino: Ino, name: string): Promise<Buffer | undefined> {
+    const v = await mapErrors('getxattr', () => this.redis.hgetBuffer(this.keys.xattrs(ino), name));
+    return v ?? undefined;
+  }
+
+  async listXattrs(ino: Ino): Promise<string[]> {
+    return mapErrors('listxattr', () => this.redis.hkeys(this.keys.xattrs(ino)));
+  }
+
+  setXattr(ino: Ino, name: string, value: Buffer, flags: number): Promise<Invalidation[]> {
+    return this.change('setXattr', [ino, name, value, flags]);
+  }
+
+  removeXattr(ino: Ino, name: string): Promise<Invalidation[]> {
+    return this.change('removeXattr', [ino, name]);
+  }
+
+  /** usage returns bytes and inodes in use, for statfs. */
+  async usage(): Promise<{ bytes: number; inodes: number }> {
+    const [bytes, inodes] = await mapErrors('statfs', () => this.redis.hmget(this.keys.ctr, 'bytes', 'inodes'));
+    return { bytes: Number(bytes ?? 0), inodes: Number(inodes ?? 0) };
+  }
+
+  private async change(script: Parameters<RunScript>[0], args: ScriptArg[]): Promise<Invalidation[]> {
+    const items = (await mapErrors(script, () => this.run(script, this.keys.vol, [this.session, nowNs().toString(), ...args]))) as string[];
+    const out: Invalidation[] = [];
+    for (const it of items) {
+      const inv = parseItem(it);
+      if (inv) out.push(inv);
+    }
+    return out;
+  }
+}
+
+function pairs(flat: string[]): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) o[flat[i]!] = flat[i + 1]!;
+  return o;
+}
+
+const TYPES = new Set<string>(['f', 'd', 'l', 'p', 's', 'c', 'b']);
+
+export function parseEntryValue(v: string): { ino: Ino; type: FileType } {
+  const type = v.charAt(0);
+  const ino = Number(v.slice(1));
+  if (!TYPES.has(type) || !Number.isSafeInteger(ino) || ino <= 0) throw new FsError('EIO', `corrupt directory entry '${v}'`);
+  return { ino, type: type as FileType };
+}
+
+/** parseAttr validates an inode hash; a corrupt one is EIO for that inode only. */
+export function parseAttr(ino: Ino, h: Record<string, string>): Attr | undefined {
+  if (h.t === undefined) return undefined;
+  const num = (k: string): number => {
+    const n = Number(h[k] ?? '0');
+    if (!Number.isFinite(n)) throw new FsError('EIO', `inode ${ino}: corrupt field ${k}`);
+    return n;
+  };
+  const ns = (k: string): bigint => {
+    try { return BigInt(h[k] ?? '0'); } catch { throw new FsError('EIO', `inode ${ino}: corrupt field ${k}`); }
+  };
+  if (!TYPES.has(h.t)) throw new FsError('EIO', `inode ${ino}: unknown type '${h.t}'`);
+  return {
+    ino,
+    type: h.t as FileType,
+    mode: num('m'),
+    uid: num('u'),
+    gid: num('g'),
+    nlink: num('n'),
+    size: num('s'),
+    atimeNs: ns('at'),
+    mtimeNs: ns('mt'),
+    ctimeNs: ns('ct'),
+    rdev: num('r'),
+    gen: num('v'),
+  };
+}
+
+export { ROOT_INO };

@@ -1,0 +1,37 @@
+// Reads byte ranges of committed file content: inline data, or chunks fetched through the
+// chunk cache. Holes (no chunk, or bytes past a short chunk) read as zeros.
+import type { Content } from '../store/meta-store.js';
+import type { ChunkCache } from './chunk-cache.js';
+
+/** chunkBytes returns the bytes of chunk idx, or undefined for a hole. */
+export function committedChunk(content: Content, idx: number, ino: number, cache: ChunkCache): Promise<Buffer | undefined> | Buffer | undefined {
+  if (content.kind === 'inline') return idx === 0 ? content.data : undefined;
+  const id = content.map.get(idx);
+  return id === undefined ? undefined : cache.get(id, ino);
+}
+
+export type ChunkSource = (idx: number) => Promise<Buffer | undefined> | Buffer | undefined;
+
+/** readRange copies [offset, offset+length) of a file of the given size from its chunks. */
+export async function readRange(source: ChunkSource, chunkSize: number, size: number, offset: number, length: number): Promise<Buffer> {
+  const end = Math.min(size, offset + length);
+  if (end <= offset) return Buffer.alloc(0);
+  const out = Buffer.alloc(end - offset);
+  const first = Math.floor(offset / chunkSize);
+  const last = Math.floor((end - 1) / chunkSize);
+  const parts: Promise<void>[] = [];
+  for (let idx = first; idx <= last; idx++) {
+    const chunkStart = idx * chunkSize;
+    const from = Math.max(offset, chunkStart) - chunkStart;
+    const to = Math.min(end, chunkStart + chunkSize) - chunkStart;
+    const place = (bytes: Buffer | undefined): void => {
+      if (!bytes || bytes.length <= from) return; // hole, or past a short chunk: zeros
+      bytes.copy(out, chunkStart + from - offset, from, Math.min(to, bytes.length));
+    };
+    const got = source(idx);
+    if (got instanceof Promise) parts.push(got.then(place));
+    else place(got);
+  }
+  await Promise.all(parts);
+  return out;
+}

@@ -1,0 +1,83 @@
+// MetaCache holds what this mount knows of attributes, file contents (inline data or chunk
+// maps) and directory entries, until an invalidation says otherwise.
+//
+// Race rule: a value fetched from Redis is stored only if no invalidation arrived while it was
+// in flight (the epoch is unchanged), because the reply may predate the change the
+// invalidation announced. While the subscription is down nothing is trusted or stored.
+import { LRUCache } from 'lru-cache';
+import type { Attr, FileType, Ino } from '../core/types.js';
+import type { Content } from '../store/meta-store.js';
+import type { Invalidation } from '../store/invalidation.js';
+
+export interface CachedEntry { ino: Ino; type: FileType }
+
+export interface MetaCacheLimits {
+  /** Most attributes, entries and contents kept. @default 200000 */
+  maxItems: number;
+}
+
+export class MetaCache {
+  private epoch = 0;
+  private live = false;
+  private readonly attrs: LRUCache<Ino, Attr>;
+  private readonly contents: LRUCache<Ino, Content>;
+  /** parent + '/' + name → entry, or null for a known-absent name (negative entry). */
+  private readonly entries: LRUCache<string, CachedEntry | { ino: 0 }>;
+
+  constructor(limits: MetaCacheLimits = { maxItems: 200_000 }) {
+    this.attrs = new LRUCache({ max: limits.maxItems });
+    this.contents = new LRUCache({ max: Math.max(1000, limits.maxItems / 10) });
+    this.entries = new LRUCache({ max: limits.maxItems });
+  }
+
+  /** mark returns the current epoch, to pass back to a store* call after a fetch. */
+  mark(): number { return this.epoch; }
+
+  /** setLive turns trust on (subscription up, caches empty) or off (subscription lost). */
+  setLive(live: boolean): void {
+    this.dropAll();
+    this.live = live;
+  }
+
+  dropAll(): void {
+    this.epoch++;
+    this.attrs.clear();
+    this.contents.clear();
+    this.entries.clear();
+  }
+
+  apply(items: readonly Invalidation[]): void {
+    this.epoch++;
+    for (const it of items) {
+      if (it.kind === 'inode') {
+        this.attrs.delete(it.ino);
+        this.contents.delete(it.ino);
+      } else {
+        this.entries.delete(entryKey(it.parent, it.name));
+      }
+    }
+  }
+
+  attr(ino: Ino): Attr | undefined { return this.live ? this.attrs.get(ino) : undefined; }
+  storeAttr(attr: Attr, mark: number): void { if (this.ok(mark)) this.attrs.set(attr.ino, attr); }
+
+  content(ino: Ino): Content | undefined { return this.live ? this.contents.get(ino) : undefined; }
+  storeContent(ino: Ino, c: Content, mark: number): void { if (this.ok(mark)) this.contents.set(ino, c); }
+
+  /** entry returns the cached entry, null when known absent, undefined when unknown. */
+  entry(parent: Ino, name: string): CachedEntry | null | undefined {
+    if (!this.live) return undefined;
+    const e = this.entries.get(entryKey(parent, name));
+    if (e === undefined) return undefined;
+    return e.ino === 0 ? null : (e as CachedEntry);
+  }
+  storeEntry(parent: Ino, name: string, e: CachedEntry | null, mark: number): void {
+    if (this.ok(mark)) this.entries.set(entryKey(parent, name), e ?? { ino: 0 });
+  }
+
+  private ok(mark: number): boolean { return this.live && mark === this.epoch; }
+}
+
+function entryKey(parent: Ino, name: string): string {
+  return `${parent}/${name}`;
+}

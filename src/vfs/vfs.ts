@@ -1,0 +1,424 @@
+// Vfs is the filesystem as the kernel's low-level FUSE API sees it: inodes, handles, caches
+// and write buffers over the store. Bindings call it; it knows nothing of paths.
+import { FsError } from '../core/errors.js';
+import {
+  type Attr, type DirEntry, type FileType, type Ino, type StatFs, NAME_MAX, S_IFMT, modeBits, nowNs, typeFromMode,
+} from '../core/types.js';
+import type { Content, MetaStore, VolumeSettings } from '../store/meta-store.js';
+import type { ChunkStore } from '../store/chunk-store.js';
+import type { Invalidation } from '../store/invalidation.js';
+import { ChunkCache } from './chunk-cache.js';
+import { MetaCache, type CachedEntry } from './meta-cache.js';
+import { FileWriter } from './file-writer.js';
+import { committedChunk, readRange } from './file-reader.js';
+import { log } from '../core/log.js';
+
+export interface VfsOptions {
+  /** Bytes of chunk data cached in memory. @default 512 MiB */
+  cacheBytes: number;
+  /** Chunks read ahead of a sequential reader. @default 4 */
+  readAheadChunks: number;
+  /** Chunks a file may hold dirty in memory before uploading early. @default 8 */
+  maxDirtyChunks: number;
+}
+
+export const DEFAULT_VFS_OPTIONS: VfsOptions = { cacheBytes: 512 << 20, readAheadChunks: 4, maxDirtyChunks: 8 };
+
+/** Who is asking: the owner of what gets created. */
+export interface Caller { uid: number; gid: number }
+
+export interface SetAttr {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  atimeNs?: bigint;
+  mtimeNs?: bigint;
+}
+
+interface Handle {
+  ino: Ino;
+  append: boolean;
+  /** End of the last read, to spot sequential readers. */
+  lastEnd: number;
+}
+
+/** The listener a binding installs to hear about changes made by other hosts. */
+export type ChangeListener = (items: readonly Invalidation[]) => void;
+
+export class Vfs {
+  readonly metaCache = new MetaCache();
+  readonly chunkCache: ChunkCache;
+  private readonly handles = new Map<number, Handle>();
+  private readonly openCounts = new Map<Ino, number>();
+  private readonly writers = new Map<Ino, FileWriter>();
+  private readonly writerStarts = new Map<Ino, Promise<FileWriter>>();
+  private nextFh = 1;
+  private readonly settings: VolumeSettings;
+  onRemoteChange: ChangeListener | undefined;
+
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly chunks: ChunkStore,
+    private readonly opts: VfsOptions = DEFAULT_VFS_OPTIONS,
+  ) {
+    this.settings = meta.settings;
+    this.chunkCache = new ChunkCache(chunks, opts.cacheBytes);
+  }
+
+  // ---- invalidation -------------------------------------------------------------------
+
+  /** remoteChanged drops what another host changed (called for each pub/sub message). */
+  remoteChanged(items: readonly Invalidation[]): void {
+    this.metaCache.apply(items);
+    for (const it of items) {
+      if (it.kind !== 'inode') continue;
+      const w = this.writers.get(it.ino);
+      if (w && !w.modified) this.writers.delete(it.ino); // re-read the new base on next write
+    }
+    this.onRemoteChange?.(items);
+  }
+
+  /** setSubscribed is told when the invalidation subscription is up or down. */
+  setSubscribed(up: boolean): void {
+    this.metaCache.setLive(up);
+    if (!up) for (const [ino, w] of this.writers) if (!w.modified) this.writers.delete(ino);
+  }
+
+  // ---- names and attributes -----------------------------------------------------------
+
+  /** lookupEntry returns the inode a name in a directory refers to. */
+  async lookupEntry(parent: Ino, name: string): Promise<CachedEntry> {
+    checkName(name);
+    const cached = this.metaCache.entry(parent, name);
+    if (cached === null) throw new FsError('ENOENT');
+    if (cached) return cached;
+    const mark = this.metaCache.mark();
+    const found = await this.meta.lookup(parent, name);
+    this.metaCache.storeEntry(parent, name, found ?? null, mark);
+    if (!found) throw new FsError('ENOENT');
+    return found;
+  }
+
+  /** lookup returns the attributes of the inode a name refers to. */
+  async lookup(parent: Ino, name: string): Promise<Attr> {
+    const e = await this.lookupEntry(parent, name);
+    try {
+      return await this.getattr(e.ino);
+    } catch (err) {
+      if (err instanceof FsError && err.code === 'ENOENT') this.metaCache.apply([{ kind: 'entry', parent, name }]);
+      throw err;
+    }
+  }
+
+  /** getattr returns an inode's attributes as this mount sees them (own writes included). */
+  async getattr(ino: Ino): Promise<Attr> {
+    let attr = this.metaCache.attr(ino);
+    if (!attr) {
+      const mark = this.metaCache.mark();
+      attr = await this.meta.getAttr(ino);
+      if (!attr) throw new FsError('ENOENT');
+      this.metaCache.storeAttr(attr, mark);
+    }
+    const w = this.writers.get(ino);
+    if (w?.modified) return { ...attr, size: w.size, mtimeNs: w.mtimeNs };
+    return attr;
+  }
+
+  /** setattr changes mode, owner, times or size. */
+  async setattr(ino: Ino, ch: SetAttr): Promise<Attr> {
+    const attr = await this.getattr(ino);
+    if (ch.size !== undefined) {
+      if (attr.type === 'd') throw new FsError('EISDIR');
+      if (attr.type !== 'f') throw new FsError('EINVAL');
+      const w = await this.writerFor(ino);
+      await w.truncate(ch.size);
+      this.applyOwn(await w.commit());
+    }
+    const w = this.writers.get(ino);
+    if (w?.modified && ch.mtimeNs !== undefined) w.mtimeNs = ch.mtimeNs;
+    const changes = {
+      ...(ch.mode !== undefined ? { mode: (attr.mode & S_IFMT) | (ch.mode & 0o7777) } : {}),
+      ...(ch.uid !== undefined ? { uid: ch.uid } : {}),
+      ...(ch.gid !== undefined ? { gid: ch.gid } : {}),
+      ...(ch.atimeNs !== undefined ? { atimeNs: ch.atimeNs } : {}),
+      ...(ch.mtimeNs !== undefined ? { mtimeNs: ch.mtimeNs } : {}),
+    };
+    if (Object.keys(changes).length > 0) this.applyOwn(await this.meta.setAttr(ino, changes));
+    return this.getattr(ino);
+  }
+
+  /** fgetattr returns the attributes of an open file (even one unlinked since). */
+  fgetattr(fh: number): Promise<Attr> {
+    return this.getattr(this.handle(fh).ino);
+  }
+
+  /** ftruncate sets the size of an open file. */
+  ftruncate(fh: number, size: number): Promise<Attr> {
+    return this.setattr(this.handle(fh).ino, { size });
+  }
+
+  /** setTimes is utimensat(2): each time is a value, 'now', or 'omit' (left as it is). */
+  setTimes(ino: Ino, atime: bigint | 'now' | 'omit', mtime: bigint | 'now' | 'omit'): Promise<Attr> {
+    const now = nowNs();
+    const pick = (t: bigint | 'now' | 'omit'): bigint | undefined => (t === 'omit' ? undefined : t === 'now' ? now : t);
+    const a = pick(atime);
+    const m = pick(mtime);
+    return this.setattr(ino, { ...(a !== undefined ? { atimeNs: a } : {}), ...(m !== undefined ? { mtimeNs: m } : {}) });
+  }
+
+  async readlink(ino: Ino): Promise<string> {
+    const attr = await this.getattr(ino);
+    if (attr.type !== 'l') throw new FsError('EINVAL');
+    return this.meta.readlink(ino);
+  }
+
+  // ---- namespace changes --------------------------------------------------------------
+
+  /** mknod creates a regular file, fifo, socket or device node. */
+  async mknod(parent: Ino, name: string, mode: number, rdev: number, caller: Caller): Promise<Attr> {
+    const type = typeFromMode(mode) ?? 'f';
+    if (type === 'd' || type === 'l') throw new FsError('EINVAL');
+    return this.createNode(parent, name, type, mode, caller, { rdev });
+  }
+
+  async mkdir(parent: Ino, name: string, mode: number, caller: Caller): Promise<Attr> {
+    return this.createNode(parent, name, 'd', mode, caller, {});
+  }
+
+  async symlink(parent: Ino, name: string, target: string, caller: Caller): Promise<Attr> {
+    if (Buffer.byteLength(target) > 4095) throw new FsError('ENAMETOOLONG');
+    return this.createNode(parent, name, 'l', 0o777, caller, { target });
+  }
+
+  async unlink(parent: Ino, name: string): Promise<void> {
+    checkName(name);
+    this.applyOwn(await this.meta.removeEntry(parent, name, false));
+  }
+
+  async rmdir(parent: Ino, name: string): Promise<void> {
+    checkName(name);
+    this.applyOwn(await this.meta.removeEntry(parent, name, true));
+  }
+
+  /** rename moves an entry; flags: 1 RENAME_NOREPLACE, 2 RENAME_EXCHANGE. */
+  async rename(parent: Ino, name: string, newParent: Ino, newName: string, flags = 0): Promise<void> {
+    checkName(name);
+    checkName(newName);
+    this.applyOwn(await this.meta.rename(parent, name, newParent, newName, flags));
+  }
+
+  async link(ino: Ino, newParent: Ino, newName: string): Promise<Attr> {
+    checkName(newName);
+    this.applyOwn(await this.meta.link(ino, newParent, newName));
+    return this.getattr(ino);
+  }
+
+  // ---- files --------------------------------------------------------------------------
+
+  /** create makes a regular file and opens it. */
+  async create(parent: Ino, name: string, mode: number, flags: number, caller: Caller): Promise<{ attr: Attr; fh: number }> {
+    const attr = await this.createNode(parent, name, 'f', mode, caller, {});
+    return { attr, fh: this.addHandle(attr.ino, flags) };
+  }
+
+  /** open returns a handle for an existing inode. */
+  async open(ino: Ino, flags: number): Promise<number> {
+    const attr = await this.getattr(ino);
+    if (attr.type === 'd' && (flags & 3) !== 0) throw new FsError('EISDIR');
+    return this.addHandle(ino, flags);
+  }
+
+  async read(fh: number, offset: number, length: number): Promise<Buffer> {
+    const h = this.handle(fh);
+    const w = this.writers.get(h.ino);
+    if (w) return w.read(offset, length);
+    const { attr, content } = await this.committed(h.ino);
+    const cs = this.settings.chunkSize;
+    const out = await readRange((idx) => committedChunk(content, idx, h.ino, this.chunkCache), cs, attr.size, offset, length);
+    if (offset === h.lastEnd && content.kind === 'chunks') this.readAhead(h.ino, content, offset + length, attr.size);
+    h.lastEnd = offset + out.length;
+    return out;
+  }
+
+  async write(fh: number, offset: number, data: Buffer): Promise<number> {
+    const h = this.handle(fh);
+    const w = await this.writerFor(h.ino);
+    return w.write(offset, data, h.append);
+  }
+
+  /** flush commits the file's changes (close() returns its error). */
+  async flush(fh: number): Promise<void> {
+    const w = this.writers.get(this.handle(fh).ino);
+    if (w) this.applyOwn(await w.commit());
+  }
+
+  async fsync(fh: number): Promise<void> {
+    return this.flush(fh);
+  }
+
+  /** release closes a handle; the last one of a file commits and drops its writer. */
+  async release(fh: number): Promise<void> {
+    const h = this.handles.get(fh);
+    if (!h) return;
+    this.handles.delete(fh);
+    const left = (this.openCounts.get(h.ino) ?? 1) - 1;
+    if (left > 0) {
+      this.openCounts.set(h.ino, left);
+      return;
+    }
+    this.openCounts.delete(h.ino);
+    const w = this.writers.get(h.ino);
+    if (!w) return;
+    try {
+      this.applyOwn(await w.commit());
+    } finally {
+      if (this.writers.get(h.ino) === w && !this.openCounts.has(h.ino)) this.writers.delete(h.ino);
+    }
+  }
+
+  // ---- directories ------------------------------------------------------------------
+
+  /** readdir lists a directory page by page (never one huge Redis command). */
+  async readdir(ino: Ino): Promise<DirEntry[]> {
+    const attr = await this.getattr(ino);
+    if (attr.type !== 'd') throw new FsError('ENOTDIR');
+    const out: DirEntry[] = [];
+    let cursor = '0';
+    do {
+      const mark = this.metaCache.mark();
+      const page = await this.meta.readdirPage(ino, cursor);
+      for (const e of page.entries) {
+        out.push(e);
+        this.metaCache.storeEntry(ino, e.name, { ino: e.ino, type: e.type }, mark);
+      }
+      cursor = page.cursor;
+    } while (cursor !== '0');
+    return out;
+  }
+
+  // ---- volume and xattrs ------------------------------------------------------------
+
+  async statfs(): Promise<StatFs> {
+    const { bytes, inodes } = await this.meta.usage();
+    const bsize = 4096;
+    const used = Math.ceil(bytes / bsize);
+    const total = Math.max(used * 2, 2 ** 40 / bsize); // Redis has no fixed size: report ample room
+    const files = Math.max(inodes * 2, 2 ** 32 - 1);
+    return { bsize, blocks: total, bfree: total - used, bavail: total - used, files, ffree: files - inodes, namemax: NAME_MAX };
+  }
+
+  async getxattr(ino: Ino, name: string): Promise<Buffer> {
+    await this.getattr(ino);
+    const v = await this.meta.getXattr(ino, name);
+    if (!v) throw new FsError('ENODATA');
+    return v;
+  }
+
+  async listxattr(ino: Ino): Promise<string[]> {
+    await this.getattr(ino);
+    return this.meta.listXattrs(ino);
+  }
+
+  async setxattr(ino: Ino, name: string, value: Buffer, flags: number): Promise<void> {
+    if (name.length === 0 || Buffer.byteLength(name) > 255) throw new FsError('ERANGE');
+    if (value.length > 65536) throw new FsError('E2BIG');
+    this.applyOwn(await this.meta.setXattr(ino, name, value, flags));
+  }
+
+  async removexattr(ino: Ino, name: string): Promise<void> {
+    this.applyOwn(await this.meta.removeXattr(ino, name));
+  }
+
+  /** shutdown commits every open file's pending changes (best effort) before unmount. */
+  async shutdown(): Promise<void> {
+    for (const [ino, w] of this.writers) {
+      try {
+        this.applyOwn(await w.commit());
+      } catch (err) {
+        log.error({ ino, err: String(err) }, 'could not commit a file at shutdown');
+      }
+    }
+  }
+
+  get stats(): { openHandles: number; writers: number; dirtyBytes: number; cacheBytes: number } {
+    let dirty = 0;
+    for (const w of this.writers.values()) dirty += w.dirtyBytes;
+    return { openHandles: this.handles.size, writers: this.writers.size, dirtyBytes: dirty, cacheBytes: this.chunkCache.bytes };
+  }
+
+  // ---- internals ----------------------------------------------------------------------
+
+  private async createNode(parent: Ino, name: string, type: FileType, mode: number, caller: Caller, extra: { rdev?: number; target?: string }): Promise<Attr> {
+    checkName(name);
+    const fullMode = modeBits(type) | (mode & 0o7777);
+    const { ino, changed } = await this.meta.createNode({ parent, name, type, mode: fullMode, uid: caller.uid, gid: caller.gid, ...extra });
+    this.applyOwn(changed);
+    return this.getattr(ino);
+  }
+
+  private applyOwn(items: readonly Invalidation[]): void {
+    if (items.length > 0) this.metaCache.apply(items);
+  }
+
+  private addHandle(ino: Ino, flags: number): number {
+    const fh = this.nextFh;
+    this.nextFh = this.nextFh >= 0xfffffff0 ? 1 : this.nextFh + 1;
+    this.handles.set(fh, { ino, append: (flags & 0o2000) !== 0, lastEnd: 0 });
+    this.openCounts.set(ino, (this.openCounts.get(ino) ?? 0) + 1);
+    return fh;
+  }
+
+  private handle(fh: number): Handle {
+    const h = this.handles.get(fh);
+    if (!h) throw new FsError('EBADF');
+    return h;
+  }
+
+  /** committed returns a file's attributes and content, from cache or one round trip. */
+  private async committed(ino: Ino): Promise<{ attr: Attr; content: Content }> {
+    const attr = this.metaCache.attr(ino);
+    const content = this.metaCache.content(ino);
+    if (attr && content) return { attr, content };
+    const mark = this.metaCache.mark();
+    const loaded = await this.meta.loadFile(ino);
+    if (!loaded) throw new FsError('ENOENT');
+    this.metaCache.storeAttr(loaded.attr, mark);
+    this.metaCache.storeContent(ino, loaded.content, mark);
+    return loaded;
+  }
+
+  private writerFor(ino: Ino): Promise<FileWriter> {
+    const w = this.writers.get(ino);
+    if (w) return Promise.resolve(w);
+    let p = this.writerStarts.get(ino);
+    if (!p) {
+      p = (async () => {
+        const { attr, content } = await this.committed(ino);
+        if (attr.type !== 'f') throw new FsError(attr.type === 'd' ? 'EISDIR' : 'EINVAL');
+        const writer = new FileWriter(ino, { size: attr.size, content }, attr.mtimeNs, {
+          meta: this.meta, chunks: this.chunks, cache: this.chunkCache, settings: this.settings, maxDirtyChunks: this.opts.maxDirtyChunks,
+        });
+        this.writers.set(ino, writer);
+        return writer;
+      })().finally(() => this.writerStarts.delete(ino));
+      this.writerStarts.set(ino, p);
+    }
+    return p;
+  }
+
+  private readAhead(ino: Ino, content: Content & { kind: 'chunks' }, from: number, size: number): void {
+    const cs = this.settings.chunkSize;
+    const first = Math.floor(from / cs);
+    const last = Math.min(first + this.opts.readAheadChunks, Math.ceil(size / cs) - 1);
+    for (let idx = first; idx <= last; idx++) {
+      const id = content.map.get(idx);
+      if (id !== undefined) this.chunkCache.prefetch(id, ino);
+    }
+  }
+}
+
+function checkName(name: string): void {
+  if (Buffer.byteLength(name) > NAME_MAX) throw new FsError('ENAMETOOLONG');
+  if (name.length === 0 || name.includes('/') || name.includes('\0')) throw new FsError('EINVAL');
+}
