@@ -10,7 +10,7 @@ import { ChunkStore } from '../store/chunk-store.js';
 import { parseMessage } from '../store/invalidation.js';
 import { Reclaimer } from '../store/reclaimer.js';
 import { Vfs, DEFAULT_VFS_OPTIONS } from '../vfs/vfs.js';
-import { FuseNativeAdapter } from '../fuse/fuse-native-adapter.js';
+import { FuseNativeAdapter, opStats } from '../fuse/fuse-native-adapter.js';
 import { DEFAULT_FUSE_MOUNT_OPTIONS } from '../fuse/mount-options.js';
 import { ensureEmbeddedRedis } from './embedded-redis.js';
 import { checkMountpoint, mountedType } from './mountpoint.js';
@@ -80,6 +80,7 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
         await redis.quit().catch(() => redis.disconnect());
         resolve();
       };
+      process.on('SIGUSR2', () => log.info({ ops: opStats.snapshot(), vfs: vfs.stats }, 'stats'));
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
       // Someone ran fusermount -u (or umount) directly: nothing left to serve.

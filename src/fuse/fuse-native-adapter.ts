@@ -8,6 +8,7 @@ import { PathResolver } from './path-resolver.js';
 import { statArray, typeArray, utimensArg } from './stat-array.js';
 import { fuseOptionString, type FuseMountOptions } from './mount-options.js';
 import { modeBits } from '../core/types.js';
+import { OpStats } from '../vfs/op-stats.js';
 
 type Cb = (res: number, ...rest: unknown[]) => void;
 
@@ -24,13 +25,18 @@ function errno(err: unknown, op: string, path: string): number {
 // Replies with the value (or 0) on success and the errno on failure. Every op goes through
 // here, so no promise is dropped and every kernel request is answered.
 function reply<T>(cb: Cb, op: string, path: string, work: Promise<T>, ok: (v: T) => unknown[] = () => []): void {
-  work.then((v) => cb(0, ...ok(v)), (err: unknown) => cb(errno(err, op, path)));
+  const done = opStats.start(op);
+  work.then((v) => { done(false); cb(0, ...ok(v)); }, (err: unknown) => { done(true); cb(errno(err, op, path)); });
 }
 
 // Read, write and getxattr answer with a byte count in the errno position.
 function replyCount(cb: Cb, op: string, path: string, work: Promise<number>): void {
-  work.then((n) => cb(n), (err: unknown) => cb(errno(err, op, path)));
+  const done = opStats.start(op);
+  work.then((n) => { done(false); cb(n); }, (err: unknown) => { done(true); cb(errno(err, op, path)); });
 }
+
+/** Every FUSE op this process answered: count, errors, latency. */
+export const opStats = new OpStats();
 
 class RedisfsFuse extends Fuse {
   constructor(mnt: string, ops: Record<string, unknown>, private readonly optionString: string) {
@@ -119,9 +125,11 @@ export class FuseNativeAdapter {
         reply(cb, 'create', path, paths.parent(path).then(({ parent, name }) => vfs.create(parent, name, mode, 2, caller)), (r) => [r.fh]),
       read: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
         replyCount(cb, 'read', path, vfs.read(fd, pos, len).then((data) => data.copy(buf))),
-      write: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
-        // The kernel's buffer is only ours until we answer: copy it.
-        replyCount(cb, 'write', path, vfs.write(fd, pos, Buffer.from(buf.subarray(0, len)))),
+      write: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
+        // The kernel's buffer stays valid until we answer, and the writer copies it into its
+        // chunk before answering: no copy here.
+        replyCount(cb, 'write', path, vfs.write(fd, pos, buf.subarray(0, len)));
+      },
       flush: (path: string, fd: number, cb: Cb) => reply(cb, 'flush', path, vfs.flush(fd)),
       fsync: (path: string, _datasync: number, fd: number, cb: Cb) => reply(cb, 'fsync', path, vfs.fsync(fd)),
       release: (path: string, fd: number, cb: Cb) => reply(cb, 'release', path, vfs.release(fd)),
