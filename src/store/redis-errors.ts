@@ -10,7 +10,9 @@ const SCRIPT_ERRNOS = new Set<string>([
 export function toFsError(err: unknown, what: string): FsError {
   if (err instanceof FsError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  const first = message.split(/[\s:]/, 1)[0] ?? '';
+  // Redis prefixes a script's error_reply with "ERR " unless it looks like an error code.
+  const words = message.split(/[\s:]+/, 2);
+  const first = (words[0] === 'ERR' ? words[1] : words[0]) ?? '';
   if (SCRIPT_ERRNOS.has(first)) return new FsError(first as Errno);
   if (first === 'OOM') return new FsError('ENOSPC', `${what}: Redis is out of memory`);
   log.warn({ err: message, op: what }, 'redis call failed');

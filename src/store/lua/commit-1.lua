@@ -11,7 +11,7 @@ if not old then
   return fail('ESTALE')
 end
 old = tonumber(old)
-redis.call('HINCRBY', K_ctr, 'bytes', size - old)
+if size ~= old then redis.call('HINCRBY', K_ctr, 'bytes', string.format('%d', size - old)) end
 if inline then
   reclaim_chunks(ino)
   redis.call('DEL', K_chunks(ino))

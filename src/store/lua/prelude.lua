@@ -51,8 +51,8 @@ local function reclaim_chunks(ino)
 end
 
 local function delete_inode(ino)
-  local size = tonumber(redis.call('HGET', K_inode(ino), 's') or '0')
-  redis.call('HINCRBY', K_ctr, 'bytes', -size)
+  local size = redis.call('HGET', K_inode(ino), 's')
+  if size and size ~= '0' then redis.call('HINCRBY', K_ctr, 'bytes', '-' .. size) end
   redis.call('HINCRBY', K_ctr, 'inodes', -1)
   reclaim_chunks(ino)
   redis.call('DEL', K_inode(ino), K_entries(ino), K_chunks(ino), K_inline(ino), K_xattrs(ino))
