@@ -88,9 +88,9 @@ export class FuseNativeAdapter {
     const ino = (p: string) => paths.ino(p);
     return {
       init: (cb: Cb) => cb(0),
-      getattr: (path: string, cb: Cb) => reply(cb, 'getattr', path, ino(path).then((i) => vfs.getattr(i)), (a) => [statArray(a)]),
+      getattr: (path: string, cb: Cb) => reply(cb, 'getattr', path, paths.attr(path), (a) => [statArray(a)]),
       fgetattr: (path: string, fd: number, cb: Cb) => reply(cb, 'fgetattr', path, vfs.fgetattr(fd), (a) => [statArray(a)]),
-      access: (path: string, _mode: number, cb: Cb) => reply(cb, 'access', path, ino(path).then((i) => vfs.getattr(i))),
+      access: (path: string, _mode: number, cb: Cb) => reply(cb, 'access', path, paths.attr(path)),
       statfs: (path: string, cb: Cb) => reply(cb, 'statfs', path, vfs.statfs(), (s) => [{ ...s, frsize: s.bsize, favail: s.ffree }]),
       readdir: (path: string, cb: Cb) =>
         reply(cb, 'readdir', path, ino(path).then((i) => vfs.readdir(i)), (entries) => {
@@ -120,7 +120,7 @@ export class FuseNativeAdapter {
         ino(path).then((i) => vfs.getxattr(i, name)).then((v) => cb(0, v), (err: unknown) => cb(errno(err, 'getxattr', path))),
       listxattr: (path: string, cb: Cb) => reply(cb, 'listxattr', path, ino(path).then((i) => vfs.listxattr(i)), (l) => [l]),
       removexattr: (path: string, name: string, cb: Cb) => reply(cb, 'removexattr', path, ino(path).then((i) => vfs.removexattr(i, name))),
-      open: (path: string, flags: number, cb: Cb) => reply(cb, 'open', path, ino(path).then((i) => vfs.open(i, flags)), (fh) => [fh]),
+      open: (path: string, flags: number, cb: Cb) => reply(cb, 'open', path, paths.attr(path).then((a) => vfs.open(a.ino, flags)), (fh) => [fh]),
       create: (path: string, mode: number, cb: Cb) =>
         reply(cb, 'create', path, paths.parent(path).then(({ parent, name }) => vfs.create(parent, name, mode, 2, caller)), (r) => [r.fh]),
       read: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>

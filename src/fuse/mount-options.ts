@@ -6,8 +6,11 @@
 //   another host's close sees the new bytes (auto_cache compares mtime at ms precision only).
 // - big_writes, max_write=128 KiB: without them the kernel sends 4 KiB writes (10x slower).
 // - use_ino: st_ino is our inode number (hard links show the same number).
-// - default_permissions: the kernel checks mode bits; no hard_remove, so a file unlinked while
-//   open stays readable (libfuse renames it to .fuse_hidden* until the last close).
+// - default_permissions: the kernel checks mode bits.
+// - hard_remove: libfuse must not rename an open file to .fuse_hidden* before unlinking or
+//   replacing it (two steps, so a rename over an open file would not be atomic, and other
+//   hosts would see the hidden name). The VFS keeps such a file alive itself (an orphan) and
+//   our patched fuse-native lets I/O on it through with an empty path.
 export interface FuseMountOptions {
   allowOther: boolean;
   fsname: string;
@@ -22,7 +25,7 @@ export interface FuseMountOptions {
 export const DEFAULT_FUSE_MOUNT_OPTIONS: FuseMountOptions = {
   allowOther: false,
   fsname: 'redisfs',
-  attrTimeout: 0,
+  attrTimeout: 0.001,
   entryTimeout: 0,
   negativeTimeout: 0,
   maxWrite: 128 * 1024,
@@ -35,6 +38,7 @@ export function fuseOptionString(o: FuseMountOptions): string {
     'subtype=redisfs',
     'default_permissions',
     'use_ino',
+    'hard_remove',
     'big_writes',
     `max_write=${o.maxWrite}`,
     `max_read=${o.maxWrite}`,

@@ -14,6 +14,8 @@
  *   rfs:{V}:c:<ino>      hash   chunk map of a file: chunk index -> chunk id
  *   rfs:{V}:d:<ino>      string inline content of a small file (no chunk map then)
  *   rfs:{V}:x:<ino>      hash   extended attributes: name -> value
+ *   rfs:{V}:orphans      hash   ino -> session: inodes with no name left, kept while that
+ *                                session has them open (purged at its last close, or by gc)
  *   rfs:{V}:reclaim      zset   chunk ids no longer referenced, scored by ms time of release;
  *                                deleted after a grace period (other hosts may still read them)
  *   rfs:{V}:inval        pub/sub channel of invalidations (see invalidation.ts)

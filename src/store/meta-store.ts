@@ -147,14 +147,22 @@ export class MetaStore {
     return { ino, changed };
   }
 
-  /** removeEntry unlinks a name (or removes an empty directory when dir is true). */
-  removeEntry(parent: Ino, name: string, dir: boolean): Promise<Invalidation[]> {
-    return this.change('removeEntry', [parent, name, dir ? '1' : '0']);
+  /**
+   * removeEntry unlinks a name (or removes an empty directory when dir is true). keep is an
+   * inode the caller holds open: if this was its last name it becomes an orphan, not deleted.
+   */
+  removeEntry(parent: Ino, name: string, dir: boolean, keep: Ino = 0): Promise<Invalidation[]> {
+    return this.change('removeEntry', [parent, name, dir ? '1' : '0', keep]);
   }
 
-  /** rename moves an entry, atomically replacing a compatible target. */
-  rename(srcParent: Ino, srcName: string, dstParent: Ino, dstName: string, flags = 0): Promise<Invalidation[]> {
-    return this.change('rename', [srcParent, srcName, dstParent, dstName, flags]);
+  /** rename moves an entry, atomically replacing a compatible target (kept if open: see removeEntry). */
+  rename(srcParent: Ino, srcName: string, dstParent: Ino, dstName: string, flags = 0, keep: Ino = 0): Promise<Invalidation[]> {
+    return this.change('rename', [srcParent, srcName, dstParent, dstName, flags, keep]);
+  }
+
+  /** purgeOrphan deletes an orphan kept open by this mount, now that it is closed. */
+  purgeOrphan(ino: Ino): Promise<Invalidation[]> {
+    return this.change('purgeOrphan', [ino]);
   }
 
   /** link adds a name for an existing inode. */

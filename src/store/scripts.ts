@@ -6,7 +6,7 @@ import type { Redis, Cluster } from 'ioredis';
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const SCRIPTS = [
   'initVolume', 'createNode', 'removeEntry', 'rename', 'link', 'setAttr', 'commit',
-  'setXattr', 'removeXattr',
+  'setXattr', 'removeXattr', 'purgeOrphan',
 ] as const;
 export type ScriptName = (typeof SCRIPTS)[number];
 

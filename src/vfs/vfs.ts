@@ -53,6 +53,8 @@ export class Vfs {
   private readonly openCounts = new Map<Ino, number>();
   private readonly writers = new Map<Ino, FileWriter>();
   private readonly writerStarts = new Map<Ino, Promise<FileWriter>>();
+  /** Open inodes that may have lost their last name (orphans to purge at last close). */
+  private readonly kept = new Set<Ino>();
   private nextFh = 1;
   private readonly settings: VolumeSettings;
   onRemoteChange: ChangeListener | undefined;
@@ -102,12 +104,17 @@ export class Vfs {
 
   /** lookup returns the attributes of the inode a name refers to. */
   async lookup(parent: Ino, name: string): Promise<Attr> {
-    const e = await this.lookupEntry(parent, name);
-    try {
-      return await this.getattr(e.ino);
-    } catch (err) {
-      if (err instanceof FsError && err.code === 'ENOENT') this.metaCache.apply([{ kind: 'entry', parent, name }]);
-      throw err;
+    // Entry and inode are read in two steps; a rename or unlink landing between them leaves
+    // the entry pointing at a deleted inode. Look the name up again: rename is atomic, so the
+    // second answer is the new target.
+    for (let attempt = 0; ; attempt++) {
+      const e = await this.lookupEntry(parent, name);
+      try {
+        return await this.getattr(e.ino);
+      } catch (err) {
+        if (!(err instanceof FsError && err.code === 'ENOENT') || attempt >= 3) throw err;
+        this.metaCache.apply([{ kind: 'entry', parent, name }, { kind: 'inode', ino: e.ino }]);
+      }
     }
   }
 
@@ -193,7 +200,8 @@ export class Vfs {
 
   async unlink(parent: Ino, name: string): Promise<void> {
     checkName(name);
-    this.applyOwn(await this.meta.removeEntry(parent, name, false));
+    const keep = await this.openTarget(parent, name);
+    this.applyOwn(await this.meta.removeEntry(parent, name, false, keep));
   }
 
   async rmdir(parent: Ino, name: string): Promise<void> {
@@ -205,7 +213,8 @@ export class Vfs {
   async rename(parent: Ino, name: string, newParent: Ino, newName: string, flags = 0): Promise<void> {
     checkName(name);
     checkName(newName);
-    this.applyOwn(await this.meta.rename(parent, name, newParent, newName, flags));
+    const keep = await this.openTarget(newParent, newName);
+    this.applyOwn(await this.meta.rename(parent, name, newParent, newName, flags, keep));
   }
 
   async link(ino: Ino, newParent: Ino, newName: string): Promise<Attr> {
@@ -269,11 +278,11 @@ export class Vfs {
     }
     this.openCounts.delete(h.ino);
     const w = this.writers.get(h.ino);
-    if (!w) return;
     try {
-      this.applyOwn(await w.commit());
+      if (w) this.applyOwn(await w.commit());
     } finally {
-      if (this.writers.get(h.ino) === w && !this.openCounts.has(h.ino)) this.writers.delete(h.ino);
+      if (w && this.writers.get(h.ino) === w && !this.openCounts.has(h.ino)) this.writers.delete(h.ino);
+      if (this.kept.delete(h.ino)) this.applyOwn(await this.meta.purgeOrphan(h.ino));
     }
   }
 
@@ -355,6 +364,16 @@ export class Vfs {
     const { ino, changed } = await this.meta.createNode({ parent, name, type, mode: fullMode, uid: caller.uid, gid: caller.gid, ...extra });
     this.applyOwn(changed);
     return this.getattr(ino);
+  }
+
+  // The inode a name refers to, if this mount holds it open (so that losing its last name
+  // orphans it instead of deleting it); 0 otherwise. Costs nothing when no file is open.
+  private async openTarget(parent: Ino, name: string): Promise<Ino> {
+    if (this.openCounts.size === 0) return 0;
+    const e = await this.lookupEntry(parent, name).catch(() => undefined);
+    if (!e || !this.openCounts.has(e.ino)) return 0;
+    this.kept.add(e.ino);
+    return e.ino;
   }
 
   private applyOwn(items: readonly Invalidation[]): void {

@@ -13,6 +13,7 @@ local function K_xattrs(ino) return P .. 'x:' .. ino end
 local K_ctr = P .. 'ctr'
 local K_reclaim = P .. 'reclaim'
 local K_inval = P .. 'inval'
+local K_orphans = P .. 'orphans'
 
 local SESSION = ARGV[1]
 local NOW = ARGV[2]
@@ -58,13 +59,24 @@ local function delete_inode(ino)
   redis.call('DEL', K_inode(ino), K_entries(ino), K_chunks(ino), K_inline(ino), K_xattrs(ino))
 end
 
+-- KEEP is an inode the calling mount holds open: losing its last name orphans it (nlink 0,
+-- content kept, listed in the orphans hash) until that mount's last close purges it.
+local KEEP = '0'
+
 -- drop_link removes one name of ino; the inode goes when its last name does.
 local function drop_link(ino, t)
   if t == 'd' then
     delete_inode(ino)
   else
     local n = redis.call('HINCRBY', K_inode(ino), 'n', -1)
-    if n <= 0 then delete_inode(ino) else redis.call('HSET', K_inode(ino), 'ct', NOW) end
+    if n <= 0 and ino == KEEP then
+      redis.call('HSET', K_inode(ino), 'n', 0, 'ct', NOW)
+      redis.call('HSET', K_orphans, ino, SESSION)
+    elseif n <= 0 then
+      delete_inode(ino)
+    else
+      redis.call('HSET', K_inode(ino), 'ct', NOW)
+    end
   end
   inv_inode(ino)
 end

@@ -1,7 +1,9 @@
 -- unlink(2) and rmdir(2).
--- Input:  KEYS[1] vol; ARGV session, now, parent, name, wantDir ('1' rmdir, '0' unlink)
+-- Input:  KEYS[1] vol; ARGV session, now, parent, name, wantDir ('1' rmdir, '0' unlink),
+--         keep (an inode the caller holds open, or '0')
 -- Output: changed items; fails ENOENT, ENOTDIR, EISDIR, ENOTEMPTY
 local parent, name, want_dir = ARGV[3], ARGV[4], ARGV[5] == '1'
+KEEP = ARGV[6] or '0'
 local v = redis.call('HGET', K_entries(parent), name)
 if not v then return fail('ENOENT') end
 local t, ino = string.sub(v, 1, 1), string.sub(v, 2)

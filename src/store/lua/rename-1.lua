@@ -1,8 +1,10 @@
 -- rename(2): atomically moves an entry, replacing a compatible target.
--- Input:  KEYS[1] vol; ARGV session, now, srcParent, srcName, dstParent, dstName, flags
+-- Input:  KEYS[1] vol; ARGV session, now, srcParent, srcName, dstParent, dstName, flags,
+--         keep (an inode the caller holds open, or '0')
 --         (flags: 1 RENAME_NOREPLACE, 2 RENAME_EXCHANGE)
 -- Output: changed items; fails ENOENT, ENOTDIR, EISDIR, ENOTEMPTY, EINVAL, EEXIST
 local sp, sn, dp, dn, flags = ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
+KEEP = ARGV[8] or '0'
 local sv = redis.call('HGET', K_entries(sp), sn)
 if not sv then return fail('ENOENT') end
 local bad = check_dir(dp)

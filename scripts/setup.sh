@@ -1,0 +1,60 @@
+#!/bin/sh
+# Installs what redisfs and its tests need, then builds. Idempotent, and quiet when all is there:
+#   1. Debian packages, with apt-get (one `apt-get update`, only when something is missing);
+#      skipped with a message when not root.
+#   2. node_modules: `npm ci` only when it is missing or older than package-lock.json.
+#   3. fuse-native rebuilt against Debian's libfuse2 with our patch (scripts/build-fuse-native.sh).
+#   4. dist/: `npm run build`.
+set -eu
+cd "$(dirname "$0")/.."
+
+say() { echo "setup: $*" >&2; }
+
+# Runtime: libfuse2 fuse3 redis-server. Building fuse-native: libfuse-dev pkg-config make g++
+# python3 patch. Tests: rsync git attr (setfattr/getfattr), tar/diff/find/du (essential anyway).
+PKGS="libfuse2 fuse3 redis-server libfuse-dev pkg-config make g++ python3 patch rsync git attr"
+
+if command -v dpkg-query >/dev/null 2>&1; then
+  missing=""
+  for p in $PKGS; do
+    dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing="$missing $p"
+  done
+  if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+      say "missing Debian packages:$missing; not root, so not installing them (as root: apt-get install$missing)"
+    elif ! command -v apt-get >/dev/null 2>&1; then
+      say "missing Debian packages:$missing; no apt-get to install them"
+    else
+      say "installing:$missing"
+      log=$(mktemp)
+      if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+          && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing; } >"$log" 2>&1; then
+        tail -n 20 "$log" >&2
+        rm -f "$log"
+        say "apt-get failed"
+        exit 1
+      fi
+      rm -f "$log"
+    fi
+  fi
+else
+  say "no dpkg-query: not Debian; make sure these (or their equivalents) are installed: $PKGS"
+fi
+
+[ -c /dev/fuse ] || say "warning: /dev/fuse is missing; mounts (and the *.fuse tests) will fail"
+
+if [ ! -f node_modules/.package-lock.json ] \
+  || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
+  say "installing node modules"
+  if [ -f package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    npm install --no-audit --no-fund --loglevel=error
+  fi
+fi
+
+if [ -f scripts/build-fuse-native.sh ]; then
+  sh scripts/build-fuse-native.sh
+fi
+
+npm run --silent build
