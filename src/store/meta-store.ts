@@ -139,12 +139,19 @@ export class MetaStore {
   }
 
   /** createNode makes a file, directory, symlink or special node and its entry. */
-  async createNode(node: NewNode): Promise<{ ino: Ino; changed: Invalidation[] }> {
+  async createNode(node: NewNode): Promise<{ attr: Attr; changed: Invalidation[] }> {
     const ino = await this.allocIno();
+    const now = nowNs();
     const changed = await this.change('createNode', [
       node.parent, node.name, node.type, ino, node.mode, node.uid, node.gid, node.rdev ?? 0, node.target ?? '',
-    ]);
-    return { ino, changed };
+    ], now);
+    // The script wrote exactly these attributes: the caller can cache them without a read.
+    const attr: Attr = {
+      ino, type: node.type, mode: node.mode, uid: node.uid, gid: node.gid, nlink: node.type === 'd' ? 2 : 1,
+      size: node.type === 'l' ? Buffer.byteLength(node.target ?? '') : 0,
+      atimeNs: now, mtimeNs: now, ctimeNs: now, rdev: node.rdev ?? 0, gen: 0,
+    };
+    return { attr, changed };
   }
 
   /**
@@ -216,8 +223,8 @@ export class MetaStore {
     return { bytes: Number(bytes ?? 0), inodes: Number(inodes ?? 0) };
   }
 
-  private async change(script: Parameters<RunScript>[0], args: ScriptArg[]): Promise<Invalidation[]> {
-    const items = (await mapErrors(script, () => this.run(script, this.keys.vol, [this.session, nowNs().toString(), ...args]))) as string[];
+  private async change(script: Parameters<RunScript>[0], args: ScriptArg[], now = nowNs()): Promise<Invalidation[]> {
+    const items = (await mapErrors(script, () => this.run(script, this.keys.vol, [this.session, now.toString(), ...args]))) as string[];
     const out: Invalidation[] = [];
     for (const it of items) {
       const inv = parseItem(it);

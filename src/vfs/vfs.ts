@@ -361,9 +361,14 @@ export class Vfs {
   private async createNode(parent: Ino, name: string, type: FileType, mode: number, caller: Caller, extra: { rdev?: number; target?: string }): Promise<Attr> {
     checkName(name);
     const fullMode = modeBits(type) | (mode & 0o7777);
-    const { ino, changed } = await this.meta.createNode({ parent, name, type, mode: fullMode, uid: caller.uid, gid: caller.gid, ...extra });
+    const { attr, changed } = await this.meta.createNode({ parent, name, type, mode: fullMode, uid: caller.uid, gid: caller.gid, ...extra });
     this.applyOwn(changed);
-    return this.getattr(ino);
+    // A new inode is known exactly; no other host can have changed it yet.
+    const mark = this.metaCache.mark();
+    this.metaCache.storeAttr(attr, mark);
+    this.metaCache.storeEntry(parent, name, { ino: attr.ino, type }, mark);
+    if (type === 'f') this.metaCache.storeContent(attr.ino, { kind: 'inline', data: Buffer.alloc(0) }, mark);
+    return attr;
   }
 
   // The inode a name refers to, if this mount holds it open (so that losing its last name
