@@ -27,10 +27,15 @@ export interface WriterDeps {
 
 export interface Committed { size: number; content: Content }
 
+/** Reads a file's committed state afresh (used after another host changed it). */
+export type BaseLoader = () => Promise<Committed>;
+
 export class FileWriter {
   size: number;
   mtimeNs: bigint;
   modified = false;
+  /** Another host committed since the base was read; reload it before the next change. */
+  stale = false;
   private base: Committed;
   /** Smallest size since the base: base chunks from here on were cut off by a truncate. */
   private lowWater: number;
@@ -43,7 +48,7 @@ export class FileWriter {
   private readonly lock = new Mutex();
   private readonly cs: number;
 
-  constructor(readonly ino: Ino, base: Committed, mtimeNs: bigint, private readonly deps: WriterDeps) {
+  constructor(readonly ino: Ino, base: Committed, mtimeNs: bigint, private readonly deps: WriterDeps, private readonly loadBase: BaseLoader) {
     this.cs = deps.settings.chunkSize;
     this.base = base;
     this.size = base.size;
@@ -56,6 +61,7 @@ export class FileWriter {
   write(offset: number, data: Buffer, append: boolean): Promise<number> {
     return this.lock.run(async () => {
       this.check();
+      await this.refresh();
       const off = append ? this.size : offset;
       const end = off + data.length;
       let pos = 0;
@@ -85,6 +91,7 @@ export class FileWriter {
   truncate(size: number): Promise<void> {
     return this.lock.run(async () => {
       this.check();
+      await this.refresh();
       if (size < this.size) {
         const keep = Math.ceil(size / this.cs);
         for (const idx of [...this.dirty.keys()]) if (idx >= keep) this.dirty.delete(idx);
@@ -153,6 +160,19 @@ export class FileWriter {
   }
 
   get dirtyBytes(): number { return this.dirty.size * this.cs; }
+
+  // With no change of ours pending, another host's commit simply becomes our new base. (With
+  // changes pending, ours win per chunk at our commit: the documented last-writer rule.)
+  private async refresh(): Promise<void> {
+    if (!this.stale || this.modified) return;
+    const base = await this.loadBase();
+    this.stale = false;
+    this.dirty.clear();
+    this.base = base;
+    this.size = base.size;
+    this.lowWater = base.size;
+    this.adoptInlineBase();
+  }
 
   // A small file's inline content becomes dirty chunk 0, so whichever form the next commit
   // takes (inline or chunks) starts from the whole content.

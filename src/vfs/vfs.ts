@@ -76,7 +76,7 @@ export class Vfs {
     for (const it of items) {
       if (it.kind !== 'inode') continue;
       const w = this.writers.get(it.ino);
-      if (w && !w.modified) this.writers.delete(it.ino); // re-read the new base on next write
+      if (w) w.stale = true; // a writer in use is never dropped: it re-reads its base instead
     }
     this.onRemoteChange?.(items);
   }
@@ -84,7 +84,7 @@ export class Vfs {
   /** setSubscribed is told when the invalidation subscription is up or down. */
   setSubscribed(up: boolean): void {
     this.metaCache.setLive(up);
-    if (!up) for (const [ino, w] of this.writers) if (!w.modified) this.writers.delete(ino);
+    if (!up) for (const w of this.writers.values()) w.stale = true;
   }
 
   // ---- names and attributes -----------------------------------------------------------
@@ -241,7 +241,7 @@ export class Vfs {
   async read(fh: number, offset: number, length: number): Promise<Buffer> {
     const h = this.handle(fh);
     const w = this.writers.get(h.ino);
-    if (w) return w.read(offset, length);
+    if (w && (w.modified || !w.stale)) return w.read(offset, length);
     const { attr, content } = await this.committed(h.ino);
     const cs = this.settings.chunkSize;
     const out = await readRange((idx) => committedChunk(content, idx, h.ino, this.chunkCache), cs, attr.size, offset, length);
@@ -422,6 +422,9 @@ export class Vfs {
         if (attr.type !== 'f') throw new FsError(attr.type === 'd' ? 'EISDIR' : 'EINVAL');
         const writer = new FileWriter(ino, { size: attr.size, content }, attr.mtimeNs, {
           meta: this.meta, chunks: this.chunks, cache: this.chunkCache, settings: this.settings, maxDirtyChunks: this.opts.maxDirtyChunks,
+        }, async () => {
+          const fresh = await this.committed(ino);
+          return { size: fresh.attr.size, content: fresh.content };
         });
         this.writers.set(ino, writer);
         return writer;
