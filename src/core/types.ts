@@ -44,6 +44,8 @@ export interface Attr {
   rdev: number;
   /** Generation: bumped by every content commit, so caches can tell versions apart. */
   gen: number;
+  /** Chunks holding data (0 for inline content): holes take no space. */
+  chunks: number;
 }
 
 export interface DirEntry {

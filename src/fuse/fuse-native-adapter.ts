@@ -85,11 +85,12 @@ export class FuseNativeAdapter {
 
   private ops(): Record<string, unknown> {
     const { vfs, paths, caller } = this;
+    const cs = vfs.chunkSize;
     const ino = (p: string) => paths.ino(p);
     return {
       init: (cb: Cb) => cb(0),
-      getattr: (path: string, cb: Cb) => reply(cb, 'getattr', path, paths.attr(path), (a) => [statArray(a)]),
-      fgetattr: (path: string, fd: number, cb: Cb) => reply(cb, 'fgetattr', path, vfs.fgetattr(fd), (a) => [statArray(a)]),
+      getattr: (path: string, cb: Cb) => reply(cb, 'getattr', path, paths.attr(path), (a) => [statArray(a, cs)]),
+      fgetattr: (path: string, fd: number, cb: Cb) => reply(cb, 'fgetattr', path, vfs.fgetattr(fd), (a) => [statArray(a, cs)]),
       access: (path: string, _mode: number, cb: Cb) => reply(cb, 'access', path, paths.attr(path)),
       statfs: (path: string, cb: Cb) => reply(cb, 'statfs', path, vfs.statfs(), (s) => [{ ...s, frsize: s.bsize, favail: s.ffree }]),
       readdir: (path: string, cb: Cb) =>

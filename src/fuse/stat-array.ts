@@ -10,7 +10,8 @@ function put64(ints: Uint32Array, at: number, value: number | bigint): void {
   ints[at + 1] = Number((v >> 32n) & 0xffffffffn);
 }
 
-export function statArray(a: Attr): Uint32Array {
+/** statArray encodes attributes; st_blocks counts only chunks that hold data, not holes. */
+export function statArray(a: Attr, chunkSize: number): Uint32Array {
   const ints = new Uint32Array(18);
   ints[0] = a.mode;
   ints[1] = a.uid;
@@ -20,7 +21,8 @@ export function statArray(a: Attr): Uint32Array {
   ints[7] = a.ino;
   ints[8] = a.rdev;
   ints[9] = 4096;
-  put64(ints, 10, Math.ceil(a.size / BLOCK));
+  const allocated = a.chunks > 0 ? Math.min(a.size, a.chunks * chunkSize) : a.size;
+  put64(ints, 10, Math.ceil(allocated / BLOCK));
   put64(ints, 12, a.atimeNs);
   put64(ints, 14, a.mtimeNs);
   put64(ints, 16, a.ctimeNs);

@@ -149,7 +149,7 @@ export class MetaStore {
     const attr: Attr = {
       ino, type: node.type, mode: node.mode, uid: node.uid, gid: node.gid, nlink: node.type === 'd' ? 2 : 1,
       size: node.type === 'l' ? Buffer.byteLength(node.target ?? '') : 0,
-      atimeNs: now, mtimeNs: now, ctimeNs: now, rdev: node.rdev ?? 0, gen: 0,
+      atimeNs: now, mtimeNs: now, ctimeNs: now, rdev: node.rdev ?? 0, gen: 0, chunks: 0,
     };
     return { attr, changed };
   }
@@ -274,6 +274,7 @@ export function parseAttr(ino: Ino, h: Record<string, string>): Attr | undefined
     ctimeNs: ns('ct'),
     rdev: num('r'),
     gen: num('v'),
+    chunks: num('k'),
   };
 }
 

@@ -319,6 +319,7 @@ export class Vfs {
 
   async getxattr(ino: Ino, name: string): Promise<Buffer> {
     await this.getattr(ino);
+    if (isAclName(name)) throw new FsError('ENODATA');
     const v = await this.meta.getXattr(ino, name);
     if (!v) throw new FsError('ENODATA');
     return v;
@@ -331,6 +332,9 @@ export class Vfs {
 
   async setxattr(ino: Ino, name: string, value: Buffer, flags: number): Promise<void> {
     if (name.length === 0 || Buffer.byteLength(name) > 255) throw new FsError('ERANGE');
+    // POSIX ACLs are not kept: saying so makes cp -p / cp -a fall back to chmod, where
+    // storing the ACL as a plain xattr would silently lose the permission bits it carries.
+    if (isAclName(name)) throw new FsError('EOPNOTSUPP');
     if (value.length > 65536) throw new FsError('E2BIG');
     this.applyOwn(await this.meta.setXattr(ino, name, value, flags));
   }
@@ -349,6 +353,8 @@ export class Vfs {
       }
     }
   }
+
+  get chunkSize(): number { return this.settings.chunkSize; }
 
   get stats(): { openHandles: number; writers: number; dirtyBytes: number; cacheBytes: number } {
     let dirty = 0;
@@ -443,6 +449,10 @@ export class Vfs {
       if (id !== undefined) this.chunkCache.prefetch(id, ino);
     }
   }
+}
+
+function isAclName(name: string): boolean {
+  return name === 'system.posix_acl_access' || name === 'system.posix_acl_default';
 }
 
 function checkName(name: string): void {

@@ -35,7 +35,10 @@ else
     redis.call('HSET', km, ARGV[i], ARGV[i + 1])
   end
 end
-redis.call('HSET', K_inode(ino), 's', ARGV[4], 'mt', mtime, 'ct', NOW)
+-- k: how many chunks hold data, so st_blocks can leave holes out
+local k = 0
+if not inline then k = redis.call('HLEN', K_chunks(ino)) end
+redis.call('HSET', K_inode(ino), 's', ARGV[4], 'mt', mtime, 'ct', NOW, 'k', k)
 redis.call('HINCRBY', K_inode(ino), 'v', 1)
 inv_inode(ino)
 return publish()
