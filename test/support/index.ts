@@ -1,0 +1,7 @@
+// Everything a test file needs from the harness.
+export * from './fs.js';
+export * from './mount.js';
+export * from './proc.js';
+export * from './redis.js';
+export * from './wait.js';
+export * from './binding.js';

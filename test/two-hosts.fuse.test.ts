@@ -1,0 +1,307 @@
+// Two daemons mounting one volume play two hosts: what one closes, the other sees within a
+// bounded deadline (polled, never slept), without remounting.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  dumpLogsOnFailure,
+  expectErrno,
+  mountHost,
+  Prng,
+  run,
+  runOk,
+  sha256,
+  sha256File,
+  uniqueVolume,
+  waitFor,
+  type Host,
+  type WaitForResult,
+} from './support/index.js';
+
+/** How long a change closed on one host may take to show on the other. */
+const DEADLINE_MS = 2000;
+const MiB = 1024 * 1024;
+
+const volume = uniqueVolume('twohosts');
+let A: Host;
+let B: Host;
+let serial = 0;
+const latencies: number[] = [];
+
+beforeAll(async () => {
+  [A, B] = await Promise.all([mountHost({ volume, label: 'A' }), mountHost({ volume, label: 'B' })]);
+});
+afterAll(async () => {
+  if (latencies.length > 0) {
+    const sorted = [...latencies].sort((x, y) => x - y);
+    const q = (p: number): string => (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0).toFixed(1);
+    console.log(`two-hosts: visibility latency over ${sorted.length} checks: p50 ${q(0.5)} ms, max ${q(1)} ms`);
+  }
+  await Promise.all([A?.stop(), B?.stop()]);
+});
+dumpLogsOnFailure(() => [A, B]);
+
+/** Polls `fn` on the other host until it passes, at most DEADLINE_MS; records the latency. */
+async function seen<T>(what: string, fn: () => T | Promise<T>): Promise<WaitForResult<T>> {
+  const r = await waitFor(fn, { timeoutMs: DEADLINE_MS, message: `the other host did not see: ${what}` });
+  latencies.push(r.elapsedMs);
+  return r;
+}
+
+/** A fresh directory, created on A and already visible on B; returns [pathOnA, pathOnB]. */
+async function freshDir(label: string): Promise<[string, string]> {
+  const rel = `${label}-${serial++}`;
+  await fs.mkdir(A.p(rel));
+  await seen(`directory ${rel}`, async () => expect((await fs.stat(B.p(rel))).isDirectory()).toBe(true));
+  return [A.p(rel), B.p(rel)];
+}
+
+describe('two mounts of one volume', () => {
+  it('show a file created on A, with its content, on B', async () => {
+    const [a, b] = await freshDir('create');
+    await fs.writeFile(path.join(a, 'f'), 'hello from A');
+    await seen('new file content', async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('hello from A'));
+    expect((await fs.readdir(b)).sort()).toEqual(['f']);
+  });
+
+  it('show a name B had just looked up as missing, once A creates it (no stale negative entry)', async () => {
+    const [a, b] = await freshDir('negative');
+    await expectErrno(fs.stat(path.join(b, 'later')), 'ENOENT');
+    await expect(fs.readdir(b)).resolves.toEqual([]);
+    await fs.writeFile(path.join(a, 'later'), 'now here');
+    await seen('file created after a failed lookup', async () =>
+      expect(await fs.readFile(path.join(b, 'later'), 'utf8')).toBe('now here'),
+    );
+    await seen('readdir lists it', async () => expect(await fs.readdir(b)).toEqual(['later']));
+  });
+
+  it('show an overwrite on A on B: new content and new size', async () => {
+    const [a, b] = await freshDir('overwrite');
+    await fs.writeFile(path.join(a, 'f'), 'version one, long');
+    await seen('first version', async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('version one, long'));
+    await fs.writeFile(path.join(a, 'f'), 'v2');
+    await seen('second version', async () => {
+      expect((await fs.stat(path.join(b, 'f'))).size).toBe(2);
+      expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('v2');
+    });
+  });
+
+  it('show an in-place write, an append and a truncate on A on B', async () => {
+    const [a, b] = await freshDir('inplace');
+    const fa = path.join(a, 'f');
+    await fs.writeFile(fa, 'aaaaaaaaaa');
+    await seen('initial', async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('aaaaaaaaaa'));
+    const fh = await fs.open(fa, 'r+');
+    await fh.write('XY', 4);
+    await fh.close();
+    await seen('in-place write', async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('aaaaXYaaaa'));
+    await fs.appendFile(fa, '+tail');
+    await seen('append', async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('aaaaXYaaaa+tail'));
+    await fs.truncate(fa, 3);
+    await seen('truncate', async () => {
+      expect((await fs.stat(path.join(b, 'f'))).size).toBe(3);
+      expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('aaa');
+    });
+  });
+
+  it('show data fsynced on A, whose descriptor is still open, on B', async () => {
+    const [a, b] = await freshDir('fsync');
+    const fh = await fs.open(path.join(a, 'f'), 'w');
+    try {
+      await fh.write('durable');
+      await fh.sync();
+      await seen('fsynced data', async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('durable'));
+    } finally {
+      await fh.close();
+    }
+  });
+
+  it('give B the new content on reopen after A rewrote a file B had open (close-to-open)', async () => {
+    const [a, b] = await freshDir('cto');
+    await fs.writeFile(path.join(a, 'f'), 'old content');
+    await seen('old', async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('old content'));
+    const onB = await fs.open(path.join(b, 'f'), 'r');
+    try {
+      await fs.writeFile(path.join(a, 'f'), 'NEW CONTENT');
+      await seen('new content on reopen', async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('NEW CONTENT'));
+    } finally {
+      await onB.close();
+    }
+  });
+
+  it('show a multi-chunk file written on A with an equal sha256 on B', async () => {
+    const [a, b] = await freshDir('big');
+    const data = new Prng(5).bytes(3 * MiB + 777);
+    await fs.writeFile(path.join(a, 'big'), data);
+    await seen('size', async () => expect((await fs.stat(path.join(b, 'big'))).size).toBe(data.length));
+    expect(await sha256File(path.join(b, 'big'))).toBe(sha256(data));
+    // Rewrite one middle chunk only: B must not keep serving the old chunk.
+    const fh = await fs.open(path.join(a, 'big'), 'r+');
+    const patch = Buffer.alloc(4096, 0xee);
+    await fh.write(patch, 0, patch.length, MiB + 100);
+    await fh.close();
+    patch.copy(data, MiB + 100);
+    await seen('patched chunk', async () => expect(await sha256File(path.join(b, 'big'))).toBe(sha256(data)));
+  });
+
+  it('show a rename on A on B: the old name is gone, the new one present', async () => {
+    const [a, b] = await freshDir('rename');
+    await fs.writeFile(path.join(a, 'old'), 'moving');
+    await seen('before', async () => expect(await fs.readFile(path.join(b, 'old'), 'utf8')).toBe('moving'));
+    await fs.rename(path.join(a, 'old'), path.join(a, 'new'));
+    await seen('rename', async () => {
+      await expectErrno(fs.stat(path.join(b, 'old')), 'ENOENT');
+      expect(await fs.readFile(path.join(b, 'new'), 'utf8')).toBe('moving');
+    });
+    expect(await fs.readdir(b)).toEqual(['new']);
+  });
+
+  it('show a rename that replaces a file on A on B', async () => {
+    const [a, b] = await freshDir('replace');
+    await fs.writeFile(path.join(a, 'target'), 'old target');
+    await seen('before', async () => expect(await fs.readFile(path.join(b, 'target'), 'utf8')).toBe('old target'));
+    await fs.writeFile(path.join(a, 'tmp'), 'new target');
+    await fs.rename(path.join(a, 'tmp'), path.join(a, 'target'));
+    await seen('replaced', async () => expect(await fs.readFile(path.join(b, 'target'), 'utf8')).toBe('new target'));
+    await seen('tmp gone', async () => expect(await fs.readdir(b)).toEqual(['target']));
+  });
+
+  it('never show B a missing target while A replaces it by rename over and over', async () => {
+    const [a, b] = await freshDir('atomic');
+    await fs.writeFile(path.join(a, 'target'), 'v-initial');
+    await seen('initial', async () => expect(await fs.readFile(path.join(b, 'target'), 'utf8')).toBe('v-initial'));
+    let stop = false;
+    let probes = 0;
+    let error: unknown;
+    const prober = (async () => {
+      while (!stop) {
+        try {
+          await fs.stat(path.join(b, 'target'));
+          probes++;
+        } catch (e) {
+          error ??= e;
+          return;
+        }
+      }
+    })();
+    try {
+      for (let i = 0; i < 100 && error === undefined; i++) {
+        await fs.writeFile(path.join(a, `tmp${i}`), `v-${i}`);
+        await fs.rename(path.join(a, `tmp${i}`), path.join(a, 'target'));
+      }
+    } finally {
+      stop = true;
+      await prober;
+    }
+    expect(error, `B's stat failed after ${probes} successful ones`).toBeUndefined();
+    await seen('last version', async () => expect(await fs.readFile(path.join(b, 'target'), 'utf8')).toBe('v-99'));
+  });
+
+  it('show a delete on A on B', async () => {
+    const [a, b] = await freshDir('delete');
+    await fs.writeFile(path.join(a, 'f'), 'doomed');
+    await seen('before', async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('doomed'));
+    await fs.unlink(path.join(a, 'f'));
+    await seen('delete', async () => {
+      await expectErrno(fs.stat(path.join(b, 'f')), 'ENOENT');
+      expect(await fs.readdir(b)).toEqual([]);
+    });
+  });
+
+  it('show B a new file, not the old one, when A deletes and recreates a name', async () => {
+    const [a, b] = await freshDir('recreate');
+    await fs.writeFile(path.join(a, 'f'), 'first incarnation');
+    const ino1 = (await seen('first', async () => fs.stat(path.join(b, 'f')))).value.ino;
+    await fs.unlink(path.join(a, 'f'));
+    await fs.writeFile(path.join(a, 'f'), 'second');
+    await seen('second', async () => {
+      const st = await fs.stat(path.join(b, 'f'));
+      expect(st.ino).not.toBe(ino1);
+      expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('second');
+    });
+  });
+
+  it('show chmod, chown and utimens on A on B', async () => {
+    const [a, b] = await freshDir('attrs');
+    const fa = path.join(a, 'f');
+    await fs.writeFile(fa, 'x');
+    await seen('file', async () => fs.stat(path.join(b, 'f')));
+    await fs.chmod(fa, 0o751);
+    await seen('chmod', async () => expect((await fs.stat(path.join(b, 'f'))).mode & 0o7777).toBe(0o751));
+    await fs.chown(fa, 1001, 2002);
+    await seen('chown', async () => {
+      const st = await fs.stat(path.join(b, 'f'));
+      expect([st.uid, st.gid]).toEqual([1001, 2002]);
+    });
+    const t = new Date('2012-12-12T12:12:12.012Z');
+    await fs.utimes(fa, t, t);
+    // fs.utimes keeps µs (libuv), so compare to the millisecond.
+    await seen('utimens', async () => expect(Math.abs((await fs.stat(path.join(b, 'f'))).mtimeMs - t.getTime())).toBeLessThan(1));
+  });
+
+  it('show mkdir and rmdir on A on B', async () => {
+    const [a, b] = await freshDir('dirs');
+    await fs.mkdir(path.join(a, 'sub'));
+    await seen('mkdir', async () => expect((await fs.stat(path.join(b, 'sub'))).isDirectory()).toBe(true));
+    await fs.writeFile(path.join(a, 'sub', 'f'), 'in sub');
+    await seen('file in sub', async () => expect(await fs.readFile(path.join(b, 'sub', 'f'), 'utf8')).toBe('in sub'));
+    await fs.unlink(path.join(a, 'sub', 'f'));
+    await fs.rmdir(path.join(a, 'sub'));
+    await seen('rmdir', async () => {
+      await expectErrno(fs.stat(path.join(b, 'sub')), 'ENOENT');
+      expect(await fs.readdir(b)).toEqual([]);
+    });
+  });
+
+  it('show a directory renamed on A on B, contents and all', async () => {
+    const [a, b] = await freshDir('dirrename');
+    await fs.mkdir(path.join(a, 'd1'));
+    await fs.writeFile(path.join(a, 'd1', 'f'), 'inside');
+    await seen('d1/f', async () => expect(await fs.readFile(path.join(b, 'd1', 'f'), 'utf8')).toBe('inside'));
+    await fs.rename(path.join(a, 'd1'), path.join(a, 'd2'));
+    await seen('d2/f', async () => {
+      await expectErrno(fs.stat(path.join(b, 'd1')), 'ENOENT');
+      expect(await fs.readFile(path.join(b, 'd2', 'f'), 'utf8')).toBe('inside');
+    });
+  });
+
+  it('show symlinks and hard links made on A on B', async () => {
+    const [a, b] = await freshDir('links');
+    await fs.writeFile(path.join(a, 'f'), 'target');
+    await fs.symlink('f', path.join(a, 'sym'));
+    await fs.link(path.join(a, 'f'), path.join(a, 'hard'));
+    await seen('links', async () => {
+      expect(await fs.readlink(path.join(b, 'sym'))).toBe('f');
+      const f = await fs.stat(path.join(b, 'f'));
+      const h = await fs.stat(path.join(b, 'hard'));
+      expect(h.ino).toBe(f.ino);
+      expect(f.nlink).toBe(2);
+    });
+  });
+
+  it('show extended attributes set on A on B', async () => {
+    const [a, b] = await freshDir('xattr');
+    await fs.writeFile(path.join(a, 'f'), 'x');
+    await runOk('setfattr', ['-n', 'user.host', '-v', 'A', path.join(a, 'f')]);
+    await seen('xattr', async () => {
+      const r = await run('getfattr', ['--absolute-names', '--only-values', '-n', 'user.host', path.join(b, 'f')]);
+      expect(r.stdout).toBe('A');
+    });
+    await runOk('setfattr', ['-x', 'user.host', path.join(a, 'f')]);
+    await seen('xattr removed', async () => {
+      const r = await run('getfattr', ['--absolute-names', '--only-values', '-n', 'user.host', path.join(b, 'f')]);
+      expect(r.code).not.toBe(0);
+    });
+  });
+
+  it('work in both directions: B writes, A sees', async () => {
+    const [a, b] = await freshDir('reverse');
+    await fs.writeFile(path.join(b, 'from-b'), 'hello from B');
+    await seen('B to A', async () => expect(await fs.readFile(path.join(a, 'from-b'), 'utf8')).toBe('hello from B'));
+  });
+
+  it('keep both daemons alive throughout', () => {
+    expect(A.exited()).toBeUndefined();
+    expect(B.exited()).toBeUndefined();
+  });
+});
