@@ -10,8 +10,9 @@ import { ChunkStore } from '../store/chunk-store.js';
 import { parseMessage } from '../store/invalidation.js';
 import { Reclaimer } from '../store/reclaimer.js';
 import { Vfs, DEFAULT_VFS_OPTIONS } from '../vfs/vfs.js';
-import { FuseNativeAdapter, opStats } from '../fuse/fuse-native-adapter.js';
 import { DEFAULT_FUSE_MOUNT_OPTIONS } from '../fuse/mount-options.js';
+import { DEFAULT_LOWLEVEL_MOUNT_OPTIONS } from '../fuse/lowlevel/options.js';
+import type { OpStats } from '../vfs/op-stats.js';
 import { ensureEmbeddedRedis } from './embedded-redis.js';
 import { checkMountpoint, mountedType } from './mountpoint.js';
 import { pidFile } from './paths.js';
@@ -29,6 +30,22 @@ export interface MountConfig {
   chunkSize: number;
   inlineMax: number;
   debugFuse: boolean;
+  /** Which FUSE binding serves the mount. */
+  binding: FuseBinding;
+}
+
+/** lowlevel: our libfuse3 low-level addon (native/); fuse-native: libfuse2's high-level API. */
+export type FuseBinding = 'lowlevel' | 'fuse-native';
+export const FUSE_BINDINGS: readonly FuseBinding[] = ['lowlevel', 'fuse-native'];
+export const DEFAULT_FUSE_BINDING: FuseBinding = 'fuse-native';
+
+/** What the daemon needs of a binding. */
+interface FuseAdapter {
+  mount(): Promise<void>;
+  unmount(): Promise<void>;
+  /** Set by bindings that hear the kernel end the session (someone unmounted it). */
+  onUnmounted?: (() => void) | undefined;
+  readonly opStats: OpStats;
 }
 
 export interface Mounted {
@@ -55,9 +72,7 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
     sub = await connect(target, `redisfs:${cfg.volume}:sub`);
     await subscribe(sub, meta.keys.inval, session, vfs);
 
-    const adapter = new FuseNativeAdapter(vfs, cfg.mountpoint, {
-      ...DEFAULT_FUSE_MOUNT_OPTIONS, allowOther: cfg.allowOther, fsname: `redisfs:${cfg.volume}`, debug: cfg.debugFuse,
-    });
+    const adapter = await makeAdapter(cfg, vfs);
     await adapter.mount();
     const reclaimer = new Reclaimer(redis, meta.keys, chunks);
     reclaimer.start();
@@ -74,13 +89,16 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
         log.info({ why }, 'unmounting');
         reclaimer.stop();
         await vfs.shutdown();
-        await adapter.unmount().catch((err: unknown) => log.warn({ err: String(err) }, 'unmount failed'));
+        if ((await mountedType(cfg.mountpoint).catch(() => undefined)) !== undefined) {
+          await adapter.unmount().catch((err: unknown) => log.warn({ err: String(err) }, 'unmount failed'));
+        }
         await rm(pidFile(cfg.mountpoint), { force: true });
         subConn.disconnect();
         await redis.quit().catch(() => redis.disconnect());
         resolve();
       };
-      process.on('SIGUSR2', () => log.info({ ops: opStats.snapshot(), vfs: vfs.stats }, 'stats'));
+      process.on('SIGUSR2', () => log.info({ ops: adapter.opStats.snapshot(), vfs: vfs.stats }, 'stats'));
+      adapter.onUnmounted = () => void stop('mount went away');
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
       // Someone ran fusermount -u (or umount) directly: nothing left to serve.
@@ -95,6 +113,22 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
     redis.disconnect();
     throw err;
   }
+}
+
+// Each binding is loaded only when chosen: each has a native part of its own to build.
+async function makeAdapter(cfg: MountConfig, vfs: Vfs): Promise<FuseAdapter> {
+  const fsname = `redisfs:${cfg.volume}`;
+  if (cfg.binding === 'lowlevel') {
+    const { FuseLowLevelAdapter } = await import('../fuse/lowlevel/adapter.js');
+    return new FuseLowLevelAdapter(vfs, cfg.mountpoint, {
+      ...DEFAULT_LOWLEVEL_MOUNT_OPTIONS, allowOther: cfg.allowOther, fsname, debug: cfg.debugFuse,
+    });
+  }
+  const { FuseNativeAdapter, opStats } = await import('../fuse/fuse-native-adapter.js');
+  const adapter = new FuseNativeAdapter(vfs, cfg.mountpoint, {
+    ...DEFAULT_FUSE_MOUNT_OPTIONS, allowOther: cfg.allowOther, fsname, debug: cfg.debugFuse,
+  });
+  return Object.assign(adapter, { opStats });
 }
 
 // Every mount hears every other mount's changes; its own it has applied already.
