@@ -1,0 +1,291 @@
+#!/usr/bin/env node
+// `npm run bench`: the speed and cross-host coherence of redisfs as ratios against references
+// measured in the same run (see docs/BENCHMARK.md). Starts its own redis-server, mounts two
+// hosts A and B of one fresh volume, a null FUSE filesystem and (with --peers) sshfs twice,
+// runs every workload in worker processes, prints a table and writes JSON under .bench/.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Job, JobResult } from './jobs.js';
+import { metrics, type MetricId } from './metrics.js';
+import { cpuSeconds, memKiB, stopAll } from './procs.js';
+import { aggregate, runJob, runJobs } from './run-workers.js';
+import { aheadOfPeer, ratio, renderTable, verdict, type Figures } from './table.js';
+import {
+  localTarget, mountRedisfs, nullTarget, peersNote, redisfsTarget, removeTree, sshfsTarget, startRedis, type Target,
+  type TargetName,
+} from './targets.js';
+
+interface Sizes {
+  seqBytes: number;
+  smallFiles: number;
+  metaOps: number;
+  randBytes: number;
+  randReads: number;
+  visRounds: number;
+  visTimeoutMs: number;
+  /** Longest a visibility workload may take on one target (a slow peer stops early). */
+  visBudgetMs: number;
+  idleSeconds: number;
+  bigBytes: number;
+  /** --cache-size of hosts A and B: holds the sequential file, so "warm" means cached. */
+  hostCache: string;
+  /** --cache-size of the host that reads bigBytes: a fraction of it, so the cache churns. */
+  rssCache: string;
+  rssCacheMiB: number;
+}
+
+const MiB = 1 << 20;
+const FULL: Sizes = {
+  seqBytes: 1024 * MiB, smallFiles: 5000, metaOps: 2000, randBytes: 256 * MiB, randReads: 20000, visRounds: 200,
+  visTimeoutMs: 2000, visBudgetMs: 90_000, idleSeconds: 30, bigBytes: 10 * 1024 * MiB, hostCache: '2G', rssCache: '512M', rssCacheMiB: 512,
+};
+const QUICK: Sizes = {
+  seqBytes: 100 * MiB, smallFiles: 500, metaOps: 200, randBytes: 32 * MiB, randReads: 2000, visRounds: 20,
+  visTimeoutMs: 1000, visBudgetMs: 8000, idleSeconds: 3, bigBytes: 1000 * MiB, hostCache: '2G', rssCache: '32M', rssCacheMiB: 32,
+};
+const JOB_TIMEOUT_MS = 600_000;
+const BENCH_DIR = fileURLToPath(new URL('../../.bench/', import.meta.url));
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    peers: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write('usage: node dist/bench/main.js [--quick] [--peers] [--out results.json]\n'
+    + '  --quick  every size ~10x smaller (development, CI smoke run)\n'
+    + '  --peers  also measure sshfs over loopback (installs sshfs/openssh-server if missing)\n');
+  process.exit(0);
+}
+const sizes = args.quick ? QUICK : FULL;
+const figures: Figures = {};
+const notes: string[] = [];
+const t0 = Date.now();
+
+function say(msg: string): void {
+  process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`);
+}
+
+function put(id: MetricId, t: TargetName, v: number): void {
+  (figures[id] ??= {})[t] = v;
+}
+
+const mbps = (r: JobResult): number => r.bytes / r.seconds / 1e6;
+const rate = (r: JobResult): number => r.ops / r.seconds;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function sizeLabel(bytes: number): string {
+  return bytes >= 1024 * MiB ? `${+(bytes / 1024 / MiB).toFixed(1)} GiB` : `${Math.round(bytes / MiB)} MiB`;
+}
+
+// Drops a local file's pages from the page cache (posix_fadvise DONTNEED through GNU dd), so
+// a cold read of the local reference comes from disk. Touches no other file's cache.
+function dropLocalCache(file: string): void {
+  spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
+}
+
+// Removes what a killed earlier run left: its mounts (lazily) and its directory.
+function clearStaleRuns(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const m = /^redisfs-bench-(\d+)$/.exec(name);
+    if (!m || Number(m[1]) === process.pid) continue;
+    if (existsSync(`/proc/${m[1]}`)) continue;
+    const dir = join(tmpdir(), name);
+    for (const line of spawnSync('cat', ['/proc/mounts']).stdout.toString().split('\n')) {
+      const mnt = line.split(' ')[1];
+      if (mnt?.startsWith(dir + '/')) spawnSync('fusermount', ['-uz', mnt]);
+    }
+    removeTree(dir);
+  }
+}
+
+async function main(): Promise<void> {
+  clearStaleRuns();
+  const root = join(tmpdir(), `redisfs-bench-${process.pid}`);
+  mkdirSync(root, { recursive: true });
+  say(`${args.quick ? 'quick' : 'full'} run in ${root}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const redis = await startRedis(join(root, 'redis'));
+  const volume = `bench-${Date.now().toString(36)}`;
+  const targets: Target[] = [];
+  const rfs = await redisfsTarget(root, redis.url, volume, sizes.hostCache);
+  targets.push(rfs, await nullTarget(root), localTarget(root));
+  notes.push(peersNote());
+  if (args.peers) {
+    try {
+      targets.push(await sshfsTarget(root));
+    } catch (err) {
+      notes.push(`sshfs: could not be set up: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
+  } else {
+    notes.push('peers not measured (run with --peers for sshfs)');
+  }
+  say(`mounted: ${targets.map((t) => t.name).join(', ')}`);
+  const each = async (what: string, f: (t: Target) => Promise<void>): Promise<void> => {
+    for (const t of targets) {
+      say(`${what}: ${t.name}`);
+      await f(t);
+    }
+  };
+
+  // Sequential write on A, then cold and warm reads on B.
+  await each('sequential write', async (t) => {
+    put('seqWrite', t.name, mbps(await runJob({ kind: 'seqWrite', file: join(t.a, 'seq.bin'), bytes: sizes.seqBytes, block: MiB }, JOB_TIMEOUT_MS)));
+  });
+  await each('sequential read (cold, warm)', async (t) => {
+    const file = join(t.b, 'seq.bin');
+    if (t.name === 'local') dropLocalCache(file);
+    put('seqReadCold', t.name, mbps(await runJob({ kind: 'seqRead', file, block: MiB, passes: 1 }, JOB_TIMEOUT_MS)));
+    put('seqReadWarm', t.name, mbps(await runJob({ kind: 'seqRead', file, block: MiB, passes: 1 }, JOB_TIMEOUT_MS)));
+  });
+
+  // Small files: one process, then four at once (each in its own directory).
+  await each('4 KiB files, 1 process', async (t) => {
+    const n = sizes.smallFiles;
+    put('smallCreate', t.name, rate(await runJob({ kind: 'smallCreate', dir: join(t.a, 'small'), count: n, size: 4096 }, JOB_TIMEOUT_MS)));
+    put('smallStat', t.name, rate(await runJob({ kind: 'smallStat', dir: join(t.b, 'small') }, JOB_TIMEOUT_MS)));
+    put('smallRead', t.name, rate(await runJob({ kind: 'smallRead', dir: join(t.b, 'small') }, JOB_TIMEOUT_MS)));
+    put('smallDelete', t.name, rate(await runJob({ kind: 'smallDelete', dir: join(t.a, 'small') }, JOB_TIMEOUT_MS)));
+  });
+  await each('4 KiB files, 4 processes', async (t) => {
+    const dirs = (side: string): string[] => [0, 1, 2, 3].map((i) => join(side, `par${i}`));
+    const par = async (jobs: Job[]): Promise<number> => rate(aggregate(await runJobs(jobs, JOB_TIMEOUT_MS)));
+    const n = Math.round(sizes.smallFiles / 4);
+    put('parCreate', t.name, await par(dirs(t.a).map((dir) => ({ kind: 'smallCreate', dir, count: n, size: 4096 }))));
+    put('parStat', t.name, await par(dirs(t.b).map((dir) => ({ kind: 'smallStat', dir }))));
+    put('parRead', t.name, await par(dirs(t.b).map((dir) => ({ kind: 'smallRead', dir }))));
+    put('parDelete', t.name, await par(dirs(t.a).map((dir) => ({ kind: 'smallDelete', dir }))));
+  });
+
+  await each('mkdir, rename, unlink', async (t) => {
+    const r = await runJob({ kind: 'meta', dir: join(t.a, 'meta'), count: sizes.metaOps }, JOB_TIMEOUT_MS);
+    put('mkdir', t.name, r.extra.mkdirRate as number);
+    put('rename', t.name, r.extra.renameRate as number);
+    put('unlink', t.name, r.extra.unlinkRate as number);
+  });
+
+  await each('random 4 KiB reads', async (t) => {
+    await runJob({ kind: 'seqWrite', file: join(t.a, 'rand.bin'), bytes: sizes.randBytes, block: MiB }, JOB_TIMEOUT_MS);
+    put('randRead', t.name, rate(await runJob({ kind: 'randRead', file: join(t.b, 'rand.bin'), count: sizes.randReads, block: 4096 }, JOB_TIMEOUT_MS)));
+  });
+
+  // Cross-host visibility. The null filesystem keeps no data (and is one mount): not measured.
+  await each('cross-host visibility', async (t) => {
+    if (t.name === 'null') return;
+    for (const mode of ['new', 'overwrite'] as const) {
+      const dir = `vis-${mode}`;
+      const r = await runJob({
+        kind: 'visibility', writeDir: join(t.a, dir), readDir: join(t.b, dir), mode, rounds: sizes.visRounds,
+        timeoutMs: sizes.visTimeoutMs, budgetMs: sizes.visBudgetMs,
+      }, JOB_TIMEOUT_MS);
+      const lat = (r.extra.latencies as number[]).sort((x, y) => x - y);
+      const p = mode === 'new' ? 'visNew' : 'visOver';
+      put(`${p}P50`, t.name, percentile(lat, 50));
+      put(`${p}P99`, t.name, percentile(lat, 99));
+      put(`${p}Max`, t.name, lat.length > 0 ? lat[lat.length - 1]! : NaN);
+      put(`${p}Lost`, t.name, r.extra.lost as number);
+      if ((r.extra.rounds as number) < sizes.visRounds) notes.push(`${t.name}: ${mode} visibility stopped after ${r.extra.rounds as number} of ${sizes.visRounds} rounds (time budget ${sizes.visBudgetMs / 1000} s)`);
+    }
+  });
+
+  // A big read through FUSE, watching the serving process's peak RSS. For redisfs a third
+  // host C with a cache smaller than the file re-reads the sequential file: every pass
+  // churns the whole cache. The references re-read it on B.
+  const passes = Math.max(1, Math.round(sizes.bigBytes / sizes.seqBytes));
+  await each(`read ${sizeLabel(passes * sizes.seqBytes)} (peak RSS)`, async (t) => {
+    if (t.name === 'local') return;
+    let pid = t.pidB;
+    let dir = t.b;
+    let host: Awaited<ReturnType<typeof mountRedisfs>> | undefined;
+    if (t.name === 'redisfs') {
+      host = await mountRedisfs(join(root, 'mnt', 'C'), redis.url, volume, join(root, 'home'), sizes.rssCache, join(root, 'logs', 'C.log'));
+      pid = host.pid;
+      dir = host.mnt;
+    }
+    if (pid === undefined) return;
+    if (!host) writeFileSync(`/proc/${pid}/clear_refs`, '5'); // resets VmHWM
+    try {
+      const r = await runJob({ kind: 'seqRead', file: join(dir, 'seq.bin'), block: MiB, passes }, JOB_TIMEOUT_MS);
+      put('bigRead', t.name, mbps(r));
+      put('peakRss', t.name, memKiB(pid, 'VmHWM') / 1024);
+    } finally {
+      await host?.stop();
+    }
+  });
+
+  // Idle: every mount at rest, watched over the same window.
+  say(`idle CPU over ${sizes.idleSeconds} s`);
+  const idle = targets.filter((t) => t.pidB !== undefined);
+  const before = idle.map((t) => cpuSeconds(t.pidB!));
+  await new Promise((r) => setTimeout(r, sizes.idleSeconds * 1000));
+  idle.forEach((t, i) => put('idleCpu', t.name, ((cpuSeconds(t.pidB!) - before[i]!) / sizes.idleSeconds) * 100));
+
+  say('stopping');
+  for (const t of targets) await t.stop();
+  await redis.stop();
+  report(targets.map((t) => t.name));
+  removeTree(root);
+}
+
+function report(measured: TargetName[]): void {
+  const rows = metrics({
+    seqLabel: sizeLabel(sizes.seqBytes), files: sizes.smallFiles,
+    bigLabel: sizeLabel(Math.max(1, Math.round(sizes.bigBytes / sizes.seqBytes)) * sizes.seqBytes), rssLimitMiB: sizes.rssCacheMiB + 200,
+  });
+  const free = spawnSync('free', ['-h']).stdout?.toString().split('\n')[1]?.trim().replace(/\s+/g, ' ') ?? '';
+  const machine = `${availableParallelism()} cores, ${free}, Linux ${release()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`;
+  const out: string[] = [''];
+  out.push(`redisfs benchmark (${args.quick ? 'quick' : 'full'} run, ${((Date.now() - t0) / 1000).toFixed(0)} s) on ${machine}`);
+  out.push(`hosts A, B: --cache-size ${sizes.hostCache}; RSS host C: --cache-size ${sizes.rssCache}. Ratios are redisfs ÷ reference.`);
+  out.push('');
+  out.push(renderTable(rows, figures));
+  const judged = rows.map((m) => ({ m, v: verdict(m, figures) })).filter((x) => x.v?.met !== undefined);
+  const missed = judged.filter((x) => !x.v!.met);
+  out.push('');
+  out.push(`goals met: ${judged.length - missed.length} of ${judged.length}${missed.length ? `; missed: ${missed.map((x) => x.m.label).join('; ')}` : ''}`);
+  if (measured.includes('sshfs')) {
+    const behind = rows.filter((m) => aheadOfPeer(m, figures) === false);
+    out.push(`ahead of sshfs on ${rows.filter((m) => aheadOfPeer(m, figures) !== undefined).length - behind.length} compared rows${behind.length ? `; behind on: ${behind.map((m) => m.label).join('; ')}` : ' (all)'}`);
+  }
+  for (const n of notes) out.push(`note: ${n}`);
+  process.stdout.write(out.join('\n') + '\n');
+
+  mkdirSync(BENCH_DIR, { recursive: true });
+  const file = args.out ?? join(BENCH_DIR, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({
+    date: new Date().toISOString(), mode: args.quick ? 'quick' : 'full', machine, sizes, notes, measured,
+    rows: rows.map((m) => ({
+      id: m.id, label: m.label, unit: m.unit, higherIsBetter: m.higherIsBetter, figures: figures[m.id] ?? {},
+      ratios: Object.fromEntries((['null', 'local', 'sshfs'] as const).map((r) => [r, ratio(m, figures, r) ?? null])),
+      goal: verdict(m, figures) ?? null, aheadOfSshfs: aheadOfPeer(m, figures) ?? null,
+    })),
+  }, null, 2) + '\n');
+  process.stdout.write(`results: ${file}\n`);
+}
+
+let stopping = false;
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    await stopAll();
+  }
+  process.exit(code);
+}
+process.once('SIGINT', () => void shutdown(130));
+process.once('SIGTERM', () => void shutdown(143));
+
+main().then(() => shutdown(0), async (err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`bench: daemon logs kept in ${join(tmpdir(), `redisfs-bench-${process.pid}`, 'logs')}\n`);
+  await shutdown(1);
+});
