@@ -28,6 +28,9 @@ export function redisOptions(target: RedisTarget): RedisOptions {
     connectTimeout: target.ioTimeoutMs,
     commandTimeout: target.ioTimeoutMs,
     maxRetriesPerRequest: 1,
+    // While the connection is down a command fails at once (EIO, or the cached answer) instead
+    // of queueing until the timeout: a file system call must not hang on an outage.
+    enableOfflineQueue: false,
     enableReadyCheck: true,
     lazyConnect: true,
     // Keep reconnecting (bounded back-off); each command still fails within its timeout.

@@ -3,7 +3,9 @@
 //
 // Race rule: a value fetched from Redis is stored only if no invalidation arrived while it was
 // in flight (the epoch is unchanged), because the reply may predate the change the
-// invalidation announced. While the subscription is down nothing is trusted or stored.
+// invalidation announced. While the subscription is down nothing is trusted or stored, but
+// what was cached is kept as a fallback for when Redis itself cannot be reached (peek*), and
+// dropped once the subscription is back.
 import { LRUCache } from 'lru-cache';
 import type { Attr, FileType, Ino } from '../core/types.js';
 import type { Content } from '../store/meta-store.js';
@@ -33,9 +35,10 @@ export class MetaCache {
   /** mark returns the current epoch, to pass back to a store* call after a fetch. */
   mark(): number { return this.epoch; }
 
-  /** setLive turns trust on (subscription up, caches empty) or off (subscription lost). */
+  /** setLive turns trust on (subscription back: caches emptied) or off (subscription lost). */
   setLive(live: boolean): void {
-    this.dropAll();
+    this.epoch++;
+    if (live) this.dropAll();
     this.live = live;
   }
 
@@ -59,6 +62,14 @@ export class MetaCache {
   }
 
   attr(ino: Ino): Attr | undefined { return this.live ? this.attrs.get(ino) : undefined; }
+  /** peekAttr returns a cached value even while untrusted: a fallback when Redis is unreachable. */
+  peekAttr(ino: Ino): Attr | undefined { return this.attrs.get(ino); }
+  peekContent(ino: Ino): Content | undefined { return this.contents.get(ino); }
+  peekEntry(parent: Ino, name: string): CachedEntry | null | undefined {
+    const e = this.entries.get(entryKey(parent, name));
+    if (e === undefined) return undefined;
+    return e.ino === 0 ? null : (e as CachedEntry);
+  }
   storeAttr(attr: Attr, mark: number): void { if (this.ok(mark)) this.attrs.set(attr.ino, attr); }
 
   content(ino: Ino): Content | undefined { return this.live ? this.contents.get(ino) : undefined; }

@@ -96,7 +96,7 @@ export class Vfs {
     if (cached === null) throw new FsError('ENOENT');
     if (cached) return cached;
     const mark = this.metaCache.mark();
-    const found = await this.meta.lookup(parent, name);
+    const found = await orCached(this.meta.lookup(parent, name), () => this.metaCache.peekEntry(parent, name));
     this.metaCache.storeEntry(parent, name, found ?? null, mark);
     if (!found) throw new FsError('ENOENT');
     return found;
@@ -123,7 +123,7 @@ export class Vfs {
     let attr = this.metaCache.attr(ino);
     if (!attr) {
       const mark = this.metaCache.mark();
-      attr = await this.meta.getAttr(ino);
+      attr = await orCached(this.meta.getAttr(ino), () => this.metaCache.peekAttr(ino));
       if (!attr) throw new FsError('ENOENT');
       this.metaCache.storeAttr(attr, mark);
     }
@@ -411,7 +411,11 @@ export class Vfs {
     const content = this.metaCache.content(ino);
     if (attr && content) return { attr, content };
     const mark = this.metaCache.mark();
-    const loaded = await this.meta.loadFile(ino);
+    const loaded = await orCached(this.meta.loadFile(ino), () => {
+      const a = this.metaCache.peekAttr(ino);
+      const c = this.metaCache.peekContent(ino);
+      return a && c ? { attr: a, content: c } : undefined;
+    });
     if (!loaded) throw new FsError('ENOENT');
     this.metaCache.storeAttr(loaded.attr, mark);
     this.metaCache.storeContent(ino, loaded.content, mark);
@@ -448,6 +452,19 @@ export class Vfs {
       const id = content.map.get(idx);
       if (id !== undefined) this.chunkCache.prefetch(id, ino);
     }
+  }
+}
+
+// When Redis cannot be reached (EIO), what this mount cached before is the best answer there
+// is: serving it keeps reads of cached files working through an outage. Any other failure,
+// and an empty cache, still fail.
+async function orCached<T>(fetch: Promise<T>, cached: () => T | null | undefined): Promise<T> {
+  try {
+    return await fetch;
+  } catch (err) {
+    const fallback = err instanceof FsError && err.code === 'EIO' ? cached() : undefined;
+    if (fallback === undefined || fallback === null) throw err;
+    return fallback;
   }
 }
 
