@@ -125,15 +125,13 @@ export class MetaStore {
 
   /** loadFile returns an inode's attributes with its inline data or chunk map, in one round trip. */
   async loadFile(ino: Ino): Promise<{ attr: Attr; content: Content } | undefined> {
-    const res = await mapErrors('load file', () =>
-      this.redis.multi().hgetall(this.keys.inode(ino)).getBuffer(this.keys.inline(ino)).hgetall(this.keys.chunkMap(ino)).exec());
-    const attr = parseAttr(ino, (res?.[0]?.[1] ?? {}) as Record<string, string>);
+    const [h, inline, map] = (await mapErrors('load file', () =>
+      this.run('loadFile', this.keys.vol, [this.session, '0', ino], true))) as [Buffer[], Buffer | null, Buffer[]];
+    const attr = parseAttr(ino, pairs(h.map(String)));
     if (!attr) return undefined;
-    const inline = res?.[1]?.[1] as Buffer | null;
-    const map = (res?.[2]?.[1] ?? {}) as Record<string, string>;
     if (inline) return { attr, content: { kind: 'inline', data: inline } };
     const chunks = new Map<number, string>();
-    for (const [idx, id] of Object.entries(map)) chunks.set(Number(idx), id);
+    for (let i = 0; i + 1 < map.length; i += 2) chunks.set(Number(map[i]!.toString()), map[i + 1]!.toString());
     if (chunks.size === 0) return { attr, content: { kind: 'inline', data: Buffer.alloc(0) } };
     return { attr, content: { kind: 'chunks', map: chunks } };
   }

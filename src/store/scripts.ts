@@ -6,22 +6,25 @@ import type { Redis, Cluster } from 'ioredis';
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const SCRIPTS = [
   'initVolume', 'createNode', 'removeEntry', 'rename', 'link', 'setAttr', 'commit',
-  'setXattr', 'removeXattr', 'purgeOrphan',
+  'setXattr', 'removeXattr', 'purgeOrphan', 'loadFile',
 ] as const;
 export type ScriptName = (typeof SCRIPTS)[number];
 
 export type ScriptArg = string | number | Buffer;
-export type RunScript = (name: ScriptName, key: string, args: ScriptArg[]) => Promise<unknown>;
+export type RunScript = (name: ScriptName, key: string, args: ScriptArg[], binary?: boolean) => Promise<unknown>;
 
 /** defineScripts registers every script on the client and returns a function that runs one. */
 export function defineScripts(redis: Redis | Cluster): RunScript {
   const prelude = readFileSync(new URL('prelude.lua', LUA_DIR), 'utf8');
   for (const name of SCRIPTS) {
     const body = readFileSync(new URL(`${name}-1.lua`, LUA_DIR), 'utf8');
-    redis.defineCommand(`rfs_${name}`, { numberOfKeys: 1, lua: `${prelude}\n${body}` });
+    // A shebang line (Redis 7 script flags, e.g. no-writes) must stay the script's first line.
+    const shebang = body.startsWith('#!') ? body.slice(0, body.indexOf('\n') + 1) : '';
+    redis.defineCommand(`rfs_${name}`, { numberOfKeys: 1, lua: `${shebang}${prelude}\n${body.slice(shebang.length)}` });
   }
-  return (name, key, args) => {
-    const fn = (redis as unknown as Record<string, (...a: ScriptArg[]) => Promise<unknown>>)[`rfs_${name}`];
+  return (name, key, args, binary = false) => {
+    // ioredis adds a …Buffer variant of each command that returns replies as Buffers.
+    const fn = (redis as unknown as Record<string, (...a: ScriptArg[]) => Promise<unknown>>)[`rfs_${name}${binary ? 'Buffer' : ''}`];
     if (!fn) throw new Error(`script ${name} not defined`);
     return fn.call(redis, key, ...args);
   };
