@@ -5,13 +5,13 @@
 set -eu
 cd "$(dirname "$0")/.."
 dir=node_modules/fuse-native
-stamp="$dir/build/Release/.redisfs-patched-2"
+stamp="$dir/build/Release/.redisfs-patched-3"
 [ -f "$stamp" ] && [ -f "$dir/build/Release/fuse.node" ] && exit 0
 if ! pkg-config --exists fuse 2>/dev/null; then
   echo "redisfs: building fuse-native needs libfuse-dev and pkg-config (run scripts/setup.sh as root)" >&2
   exit 1
 fi
-if ! grep -q 'redisfs: ops on an open file whose name is gone' "$dir/fuse-native.c"; then
+if ! grep -q 'redisfs: the open flags, so O_CREAT without O_EXCL' "$dir/fuse-native.c"; then
   patch -s -p1 -N < patches/fuse-native-2.2.6.patch
 fi
 gyp=$(dirname "$(command -v npm)")/../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js

@@ -56,6 +56,10 @@ class RedisfsFuse extends Fuse {
       return signal(0, names, stats);
     });
   }
+  // Our patch passes the open flags to create (fuse-native dropped them).
+  override _op_create(signal: Cb, path: string, mode: number, flags: number): void {
+    this.ops.create!(path, mode, flags, (err: number, fh?: number) => signal(err, fh));
+  }
   override _op_utimens(signal: Cb, path: string, aLow: number, aHigh: number, mLow: number, mHigh: number): void {
     this.ops.utimens!(path, utimensArg(aLow, aHigh), utimensArg(mLow, mHigh), (err: number) => signal(err));
   }
@@ -122,8 +126,8 @@ export class FuseNativeAdapter {
       listxattr: (path: string, cb: Cb) => reply(cb, 'listxattr', path, ino(path).then((i) => vfs.listxattr(i)), (l) => [l]),
       removexattr: (path: string, name: string, cb: Cb) => reply(cb, 'removexattr', path, ino(path).then((i) => vfs.removexattr(i, name))),
       open: (path: string, flags: number, cb: Cb) => reply(cb, 'open', path, paths.attr(path).then((a) => vfs.open(a.ino, flags)), (fh) => [fh]),
-      create: (path: string, mode: number, cb: Cb) =>
-        reply(cb, 'create', path, paths.parent(path).then(({ parent, name }) => vfs.create(parent, name, mode, 2, caller)), (r) => [r.fh]),
+      create: (path: string, mode: number, flags: number, cb: Cb) =>
+        reply(cb, 'create', path, paths.parent(path).then(({ parent, name }) => vfs.create(parent, name, mode, flags, caller)), (r) => [r.fh]),
       read: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
         replyCount(cb, 'read', path, vfs.read(fd, pos, len).then((data) => data.copy(buf))),
       write: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {

@@ -11,6 +11,7 @@ declare module 'fuse-native' {
     _op_getattr(signal: Signal, path: string): void;
     _op_fgetattr(signal: Signal, path: string, fd: number): void;
     _op_readdir(signal: Signal, path: string): void;
+    _op_create(signal: Signal, path: string, mode: number, flags: number): void;
     _op_utimens(signal: Signal, path: string, aLow: number, aHigh: number, mLow: number, mHigh: number): void;
     static unmount(mnt: string, cb: (err: Error | null) => void): void;
   }

@@ -22,6 +22,9 @@ export interface VfsOptions {
   maxDirtyChunks: number;
 }
 
+const O_EXCL = 0o200;
+const O_TRUNC = 0o1000;
+
 export const DEFAULT_VFS_OPTIONS: VfsOptions = { cacheBytes: 512 << 20, readAheadChunks: 4, maxDirtyChunks: 8 };
 
 /** Who is asking: the owner of what gets created. */
@@ -58,6 +61,12 @@ export class Vfs {
   private nextFh = 1;
   private readonly settings: VolumeSettings;
   onRemoteChange: ChangeListener | undefined;
+  /**
+   * Set by a binding that counts the kernel's references (lookup counts): an inode the kernel
+   * still references is kept, like an open one, when it loses its last name, because an open
+   * of it may be on its way (the kernel looked the name up before a rename replaced it).
+   */
+  isReferenced: ((ino: Ino) => boolean) | undefined;
 
   constructor(
     private readonly meta: MetaStore,
@@ -225,10 +234,23 @@ export class Vfs {
 
   // ---- files --------------------------------------------------------------------------
 
-  /** create makes a regular file and opens it. */
+  /**
+   * create makes a regular file and opens it. Without O_EXCL, a name that another host created
+   * a moment ago (after the kernel's lookup said it was free) is opened instead, as open(2)
+   * with O_CREAT does, and truncated if O_TRUNC.
+   */
   async create(parent: Ino, name: string, mode: number, flags: number, caller: Caller): Promise<{ attr: Attr; fh: number }> {
-    const attr = await this.createNode(parent, name, 'f', mode, caller, {});
-    return { attr, fh: this.addHandle(attr.ino, flags) };
+    try {
+      const attr = await this.createNode(parent, name, 'f', mode, caller, {});
+      return { attr, fh: this.addHandle(attr.ino, flags) };
+    } catch (err) {
+      if (!(err instanceof FsError && err.code === 'EEXIST') || (flags & O_EXCL) !== 0) throw err;
+    }
+    let attr = await this.lookup(parent, name);
+    if (attr.type === 'd') throw new FsError('EISDIR');
+    const fh = await this.open(attr.ino, flags);
+    if ((flags & O_TRUNC) !== 0 && attr.size > 0) attr = await this.setattr(attr.ino, { size: 0 });
+    return { attr, fh };
   }
 
   /** open returns a handle for an existing inode. */
@@ -282,8 +304,19 @@ export class Vfs {
       if (w) this.applyOwn(await w.commit());
     } finally {
       if (w && this.writers.get(h.ino) === w && !this.openCounts.has(h.ino)) this.writers.delete(h.ino);
-      if (this.kept.delete(h.ino)) this.applyOwn(await this.meta.purgeOrphan(h.ino));
+      // An orphan the kernel still references waits for forget: an open may be on its way.
+      if (this.kept.has(h.ino) && !this.isReferenced?.(h.ino)) {
+        this.kept.delete(h.ino);
+        this.applyOwn(await this.meta.purgeOrphan(h.ino));
+      }
     }
+  }
+
+  /** forget is told when the kernel no longer references an inode: an orphan not open here goes. */
+  async forget(ino: Ino): Promise<void> {
+    if (!this.kept.has(ino) || this.openCounts.has(ino)) return;
+    this.kept.delete(ino);
+    this.applyOwn(await this.meta.purgeOrphan(ino));
   }
 
   // ---- directories ------------------------------------------------------------------
@@ -352,6 +385,13 @@ export class Vfs {
         log.error({ ino, err: String(err) }, 'could not commit a file at shutdown');
       }
     }
+    // Orphans only the kernel still referenced: nothing can reach them after unmount.
+    for (const ino of this.kept) {
+      if (this.openCounts.has(ino)) continue;
+      this.kept.delete(ino);
+      await this.meta.purgeOrphan(ino).then((items) => this.applyOwn(items), (err: unknown) =>
+        log.error({ ino, err: String(err) }, 'could not purge an orphan at shutdown'));
+    }
   }
 
   get chunkSize(): number { return this.settings.chunkSize; }
@@ -377,12 +417,13 @@ export class Vfs {
     return attr;
   }
 
-  // The inode a name refers to, if this mount holds it open (so that losing its last name
-  // orphans it instead of deleting it); 0 otherwise. Costs nothing when no file is open.
+  // The inode a name refers to, if this mount holds it open or the kernel references it (so
+  // that losing its last name orphans it instead of deleting it); 0 otherwise. Costs nothing
+  // when no file is open and the binding counts no references.
   private async openTarget(parent: Ino, name: string): Promise<Ino> {
-    if (this.openCounts.size === 0) return 0;
+    if (this.openCounts.size === 0 && !this.isReferenced) return 0;
     const e = await this.lookupEntry(parent, name).catch(() => undefined);
-    if (!e || !this.openCounts.has(e.ino)) return 0;
+    if (!e || e.type === 'd' || (!this.openCounts.has(e.ino) && !this.isReferenced?.(e.ino))) return 0;
     this.kept.add(e.ino);
     return e.ino;
   }
