@@ -4,15 +4,17 @@
 #      skipped with a message when not root.
 #   2. node_modules: `npm ci` only when it is missing or older than package-lock.json.
 #   3. fuse-native rebuilt against Debian's libfuse2 with our patch (scripts/build-fuse-native.sh).
-#   4. dist/: `npm run build`.
+#   4. our libfuse3 low-level addon built against libfuse3-dev (scripts/build-fuse-lowlevel.sh).
+#   5. dist/: `npm run build`.
 set -eu
 cd "$(dirname "$0")/.."
 
 say() { echo "setup: $*" >&2; }
 
 # Runtime: libfuse2 fuse3 redis-server. Building fuse-native: libfuse-dev pkg-config make g++
-# python3 patch. Tests: rsync git attr (setfattr/getfattr), tar/diff/find/du (essential anyway).
-PKGS="libfuse2 fuse3 redis-server libfuse-dev pkg-config make g++ python3 patch rsync git attr"
+# python3 patch. Building the lowlevel binding: libfuse3-dev (+ pkg-config make g++ python3).
+# Tests: rsync git attr (setfattr/getfattr), tar/diff/find/du (essential anyway).
+PKGS="libfuse2 fuse3 redis-server libfuse-dev libfuse3-dev pkg-config make g++ python3 patch rsync git attr"
 
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=""
@@ -55,6 +57,10 @@ fi
 
 if [ -f scripts/build-fuse-native.sh ]; then
   sh scripts/build-fuse-native.sh
+fi
+
+if [ -f scripts/build-fuse-lowlevel.sh ]; then
+  sh scripts/build-fuse-lowlevel.sh
 fi
 
 npm run --silent build

@@ -157,7 +157,9 @@ export async function mountHost(opts: MountOptions): Promise<Host> {
     ownMountpoint = true;
   }
   mountpoint = path.resolve(mountpoint);
-  const args = [CLI, 'mount', mountpoint, '--redis', url, '--volume', opts.volume, '--foreground', ...(opts.extraArgs ?? [])];
+  // REDISFS_TEST_BINDING picks the FUSE binding under test (see binding.ts); unset, the CLI's default.
+  const binding = process.env.REDISFS_TEST_BINDING ? ['--binding', process.env.REDISFS_TEST_BINDING] : [];
+  const args = [CLI, 'mount', mountpoint, '--redis', url, '--volume', opts.volume, '--foreground', ...binding, ...(opts.extraArgs ?? [])];
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: cliEnv(opts.env),

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
-import { mount, type MountConfig } from '../../daemon/daemon.js';
+import { DEFAULT_FUSE_BINDING, FUSE_BINDINGS, mount, type FuseBinding, type MountConfig } from '../../daemon/daemon.js';
 import { logFile } from '../../daemon/paths.js';
 import { DEFAULT_IO_TIMEOUT_MS } from '../../store/connect.js';
 import { VOLUME_NAME } from '../../store/keys.js';
@@ -32,6 +32,7 @@ export function mountCommand(y: Argv): Argv {
       .option('allow-eviction', { type: 'boolean', default: false, describe: 'Mount even if Redis may evict keys (which deletes files)' })
       .option('chunk-size', { type: 'string', default: '1M', describe: 'Chunk size of a new volume' })
       .option('inline-max', { type: 'string', default: '8K', describe: 'Files up to this size are stored inline (new volume)' })
+      .option('binding', { type: 'string', choices: FUSE_BINDINGS, default: DEFAULT_FUSE_BINDING, describe: 'FUSE binding: lowlevel (libfuse3 low-level, kernel cache invalidation) or fuse-native (libfuse2)' })
       .option('debug-fuse', { type: 'boolean', default: false, hidden: true })
       .option('daemon-child', { type: 'boolean', default: false, hidden: true })
       .example('$0 mount /srv/uploads', 'Mount the default volume on a local Redis started on demand')
@@ -58,6 +59,7 @@ interface MountArgs {
   chunkSize: string;
   inlineMax: string;
   debugFuse: boolean;
+  binding: string;
 }
 
 function buildConfig(a: MountArgs): MountConfig {
@@ -89,7 +91,14 @@ function buildConfig(a: MountArgs): MountConfig {
     chunkSize,
     inlineMax: Math.min(size('inline-max', a.inlineMax), chunkSize),
     debugFuse: a.debugFuse,
+    binding: parseBinding(a.binding),
   };
+}
+
+function parseBinding(v: string): FuseBinding {
+  const b = FUSE_BINDINGS.find((x) => x === v);
+  if (!b) throw new CliError(`--binding must be one of ${FUSE_BINDINGS.join(', ')}`);
+  return b;
 }
 
 async function runForeground(cfg: MountConfig): Promise<void> {

@@ -1,0 +1,348 @@
+// The libfuse3 low-level binding of the VFS. The kernel speaks inodes and so does the VFS: each
+// request is one VFS call, answered when its promise settles (in any order). Other hosts'
+// changes reach the kernel's caches as invalidations, so kernel timeouts need not be zero.
+import { FsError, errnoNumber, isFsError } from '../../core/errors.js';
+import { log } from '../../core/log.js';
+import { ROOT_INO, S_IFDIR, modeBits, nowNs, type Attr, type DirEntry, type Ino } from '../../core/types.js';
+import type { Invalidation } from '../../store/invalidation.js';
+import { OpStats } from '../../vfs/op-stats.js';
+import type { Caller, SetAttr, Vfs } from '../../vfs/vfs.js';
+import { ATTR_GEN, ATTR_SIZE, Op, SetAttrBit, addon, fillAttr, fillNameOnly, type Addon, type Session } from './addon.js';
+import { lowLevelOptionString, type LowLevelMountOptions } from './options.js';
+
+const ENOENT = errnoNumber('ENOENT');
+const ERANGE = errnoNumber('ERANGE');
+/** Bytes a readdirplus entry takes besides its name (fuse_entry_out + fuse_dirent, rounded up). */
+const DIRENTPLUS_BYTES = 160;
+const INIT_TIMEOUT_MS = 10_000;
+
+/** A listing taken at the first readdir of an open directory, served page by page. */
+interface DirHandle {
+  ino: Ino;
+  entries: DirEntry[] | undefined;
+}
+
+/** errno turns any failure into a positive errno; unexpected ones are logged with their stack. */
+function errno(err: unknown, op: string): number {
+  if (isFsError(err)) {
+    if (err.code === 'EIO') log.warn({ op, err: err.message }, 'EIO');
+    return errnoNumber(err.code);
+  }
+  log.error({ op, err: err instanceof Error ? err.stack : String(err) }, 'unexpected failure');
+  return errnoNumber('EIO');
+}
+
+export class FuseLowLevelAdapter {
+  /** Every FUSE op this mount answered: count, errors, latency. */
+  readonly opStats = new OpStats();
+  /** Called when the kernel ends the session by itself (someone unmounted it). */
+  onUnmounted: (() => void) | undefined;
+  private readonly ll: Addon;
+  private session: Session | undefined;
+  private readonly dirs = new Map<number, DirHandle>();
+  private nextDir = 1;
+  /** Counts batches of other hosts' changes: an answer computed across one gets no kernel caching. */
+  private remoteEpoch = 0;
+  private readonly one = new Float64Array(ATTR_SIZE);
+  /** The kernel's references (lookup counts) per inode, the root's excepted. */
+  private readonly lookups = new Map<Ino, number>();
+  private initDone: ((err?: Error) => void) | undefined;
+
+  constructor(private readonly vfs: Vfs, private readonly mountpoint: string, private readonly options: LowLevelMountOptions) {
+    this.ll = addon();
+  }
+
+  /** mount resolves once the kernel has sent INIT: the mount is usable. */
+  mount(): Promise<void> {
+    const o = this.options;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => this.initDone?.(new Error(`no FUSE INIT from the kernel within ${INIT_TIMEOUT_MS / 1000} s`)), INIT_TIMEOUT_MS);
+      this.initDone = (err) => {
+        clearTimeout(timer);
+        this.initDone = undefined;
+        if (err) reject(err);
+        else resolve();
+      };
+      try {
+        this.session = this.ll.mount(this.mountpoint, lowLevelOptionString(o), (op, id, ...args) => this.dispatch(op, id, args),
+          o.maxWrite, o.writebackCache, o.debug);
+      } catch (err) {
+        this.initDone(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      this.vfs.onRemoteChange = (items) => this.remoteChanged(items);
+      this.vfs.isReferenced = (ino) => this.lookups.has(ino);
+    });
+  }
+
+  unmount(): Promise<void> {
+    const s = this.session;
+    this.session = undefined;
+    this.vfs.onRemoteChange = undefined;
+    this.vfs.isReferenced = undefined;
+    if (s) this.ll.unmount(s);
+    return Promise.resolve();
+  }
+
+  // Another host changed these: drop them from the kernel's caches too.
+  private remoteChanged(items: readonly Invalidation[]): void {
+    this.remoteEpoch++;
+    const s = this.session;
+    if (!s) return;
+    // Entries first: a name the kernel still trusted, leading to an inode whose attributes it
+    // had just dropped, would make a stat ask for a deleted inode (ENOENT) instead of the name.
+    for (const it of items) if (it.kind === 'entry') this.ll.notifyInvalEntry(s, it.parent, it.name);
+    for (const it of items) if (it.kind === 'inode') this.ll.notifyInvalInode(s, it.ino, 0, 0);
+  }
+
+  private referenced(ino: Ino, n = 1): void {
+    if (ino !== ROOT_INO) this.lookups.set(ino, (this.lookups.get(ino) ?? 0) + n);
+  }
+
+  private forget(ino: Ino, n: number): void {
+    const left = (this.lookups.get(ino) ?? 0) - n;
+    if (left > 0) {
+      this.lookups.set(ino, left);
+      return;
+    }
+    this.lookups.delete(ino);
+    this.vfs.forget(ino).catch((err: unknown) => log.warn({ ino, err: String(err) }, 'could not purge an orphan at forget'));
+  }
+
+  // ---- replies --------------------------------------------------------------------------
+
+  // Runs one op's work and answers its request: `ok` on success, the errno on failure. Every
+  // request goes through here, so none is dropped.
+  private run<T>(op: string, id: number, work: () => Promise<T>, ok: (v: T, epoch: number) => void): void {
+    const done = this.opStats.start(op);
+    const epoch = this.remoteEpoch;
+    let p: Promise<T>;
+    try {
+      p = work();
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      (v) => {
+        done(false);
+        ok(v, epoch);
+      },
+      (err: unknown) => {
+        done(true);
+        this.ll.replyErr(id, errno(err, op));
+      },
+    ).catch((err: unknown) => {
+      log.error({ op, err: err instanceof Error ? err.stack : String(err) }, 'reply failed');
+      this.ll.replyErr(id, errnoNumber('EIO'));
+    });
+  }
+
+  /** Timeouts for an answer: none if another host changed something while it was computed. */
+  private timeouts(epoch: number): { entry: number; attr: number } {
+    if (epoch !== this.remoteEpoch) return { entry: 0, attr: 0 };
+    return { entry: this.options.entryTimeout, attr: this.options.attrTimeout };
+  }
+
+  private replyEntry(id: number, attr: Attr, epoch: number): void {
+    const t = this.timeouts(epoch);
+    fillAttr(this.one, 0, attr);
+    if (this.ll.replyEntry(id, this.one, t.entry, t.attr)) this.referenced(attr.ino);
+  }
+
+  private replyAttr(id: number, attr: Attr, epoch: number): void {
+    fillAttr(this.one, 0, attr);
+    this.ll.replyAttr(id, this.one, this.timeouts(epoch).attr);
+  }
+
+  private replyOk = (id: number) => (): void => {
+    this.ll.replyErr(id, 0);
+  };
+
+  // ---- dispatch -------------------------------------------------------------------------
+
+  private dispatch(op: number, id: number, a: unknown[]): void {
+    const { vfs, ll } = this;
+    const n = (i: number): number => a[i] as number;
+    const s = (i: number): string => a[i] as string;
+    const caller = (i: number): Caller => ({ uid: n(i), gid: n(i + 1) });
+    switch (op) {
+      case Op.LOOKUP:
+        return this.lookup(id, n(0), s(1));
+      case Op.GETATTR:
+        return this.run('getattr', id, () => vfs.getattr(n(0)), (attr, e) => this.replyAttr(id, attr, e));
+      case Op.SETATTR:
+        return this.run('setattr', id, () => vfs.setattr(n(0), setAttrChanges(n(1), n(2), n(3), n(4), n(5), a[6] as bigint, a[7] as bigint)),
+          (attr, e) => this.replyAttr(id, attr, e));
+      case Op.READLINK:
+        return this.run('readlink', id, () => vfs.readlink(n(0)), (t) => ll.replyReadlink(id, t));
+      case Op.MKNOD:
+        return this.run('mknod', id, () => vfs.mknod(n(0), s(1), n(2), n(3), caller(4)), (attr, e) => this.replyEntry(id, attr, e));
+      case Op.MKDIR:
+        return this.run('mkdir', id, () => vfs.mkdir(n(0), s(1), n(2), caller(3)), (attr, e) => this.replyEntry(id, attr, e));
+      case Op.UNLINK:
+        return this.run('unlink', id, () => vfs.unlink(n(0), s(1)), this.replyOk(id));
+      case Op.RMDIR:
+        return this.run('rmdir', id, () => vfs.rmdir(n(0), s(1)), this.replyOk(id));
+      case Op.SYMLINK:
+        return this.run('symlink', id, () => vfs.symlink(n(0), s(1), s(2), caller(3)), (attr, e) => this.replyEntry(id, attr, e));
+      case Op.RENAME:
+        return this.run('rename', id, () => vfs.rename(n(0), s(1), n(2), s(3), n(4)), this.replyOk(id));
+      case Op.LINK:
+        return this.run('link', id, () => vfs.link(n(0), n(1), s(2)), (attr, e) => this.replyEntry(id, attr, e));
+      case Op.OPEN:
+        return this.run('open', id, () => vfs.open(n(0), n(1)), (fh) => ll.replyOpen(id, fh, 0));
+      case Op.READ:
+        return this.run('read', id, () => vfs.read(n(1), n(3), n(2)), (data) => ll.replyBuf(id, data));
+      case Op.WRITE:
+        return this.run('write', id, () => vfs.write(n(1), n(3), a[2] as Buffer), (count) => ll.replyWrite(id, count));
+      case Op.FLUSH:
+        return this.run('flush', id, () => vfs.flush(n(1)), this.replyOk(id));
+      case Op.RELEASE:
+        return this.run('release', id, () => vfs.release(n(1)), this.replyOk(id));
+      case Op.FSYNC:
+        return this.run('fsync', id, () => vfs.fsync(n(1)), this.replyOk(id));
+      case Op.OPENDIR:
+        return this.run('opendir', id, () => this.opendir(n(0)), (fh) => ll.replyOpen(id, fh, 0));
+      case Op.READDIR:
+        return this.readdir(id, n(1), n(2), n(3), a[4] as boolean);
+      case Op.RELEASEDIR:
+        this.dirs.delete(n(1));
+        ll.replyErr(id, 0);
+        return;
+      case Op.STATFS:
+        return this.run('statfs', id, () => vfs.statfs(), (st) =>
+          ll.replyStatfs(id, Float64Array.of(st.bsize, st.bsize, st.blocks, st.bfree, st.bavail, st.files, st.ffree, st.ffree, st.namemax)));
+      case Op.SETXATTR:
+        return this.run('setxattr', id, () => vfs.setxattr(n(0), s(1), a[2] as Buffer, n(3)), this.replyOk(id));
+      case Op.GETXATTR:
+        return this.run('getxattr', id, () => vfs.getxattr(n(0), s(1)), (v) => this.replyXattr(id, v, n(2)));
+      case Op.LISTXATTR:
+        return this.run('listxattr', id, () => vfs.listxattr(n(0)),
+          (names) => this.replyXattr(id, Buffer.from(names.map((x) => `${x}\0`).join('')), n(1)));
+      case Op.REMOVEXATTR:
+        return this.run('removexattr', id, () => vfs.removexattr(n(0), s(1)), this.replyOk(id));
+      case Op.ACCESS:
+        // default_permissions: the kernel checks mode bits itself; this only says it exists.
+        return this.run('access', id, () => vfs.getattr(n(0)), this.replyOk(id));
+      case Op.CREATE:
+        return this.create(id, n(0), s(1), n(2), n(3), caller(4));
+      case Op.FORGET:
+        return this.forget(n(0), n(1));
+      case Op.EV_INIT:
+        log.info({ maxWrite: n(0), want: n(1).toString(16), protoMinor: n(2) }, 'FUSE session ready');
+        this.initDone?.();
+        return;
+      case Op.EV_DESTROY:
+        return;
+      case Op.EV_EXITED:
+        log.info('the kernel ended the FUSE session');
+        this.initDone?.(new Error('the FUSE session ended before INIT'));
+        this.onUnmounted?.();
+        return;
+      default:
+        if (id >= 0) ll.replyErr(id, errnoNumber('ENOSYS'));
+    }
+  }
+
+  // ---- ops with more to them ------------------------------------------------------------------
+
+  private lookup(id: number, parent: Ino, name: string): void {
+    const done = this.opStats.start('lookup');
+    const epoch = this.remoteEpoch;
+    this.vfs.lookup(parent, name).then(
+      (attr) => {
+        done(false);
+        this.replyEntry(id, attr, epoch);
+      },
+      (err: unknown) => {
+        const neg = this.options.negativeTimeout;
+        if (neg > 0 && isFsError(err) && err.code === 'ENOENT' && epoch === this.remoteEpoch) {
+          done(false);
+          this.one.fill(0);
+          this.ll.replyEntry(id, this.one, neg, 0);
+          return;
+        }
+        done(true);
+        this.ll.replyErr(id, isFsError(err) && err.code === 'ENOENT' ? ENOENT : errno(err, 'lookup'));
+      },
+    ).catch((err: unknown) => {
+      log.error({ err: String(err) }, 'lookup reply failed');
+      this.ll.replyErr(id, errnoNumber('EIO'));
+    });
+  }
+
+  // The VFS opens what is there when another host created the name since the kernel's lookup
+  // (no O_EXCL).
+  private create(id: number, parent: Ino, name: string, mode: number, flags: number, caller: Caller): void {
+    this.run('create', id, () => this.vfs.create(parent, name, mode, flags, caller), ({ attr, fh }, epoch) => {
+      const t = this.timeouts(epoch);
+      fillAttr(this.one, 0, attr);
+      if (this.ll.replyCreate(id, this.one, t.entry, t.attr, fh, 0)) this.referenced(attr.ino);
+    });
+  }
+
+  private replyXattr(id: number, value: Buffer, size: number): void {
+    if (size === 0) this.ll.replyXattr(id, value.length);
+    else if (value.length > size) this.ll.replyErr(id, ERANGE);
+    else this.ll.replyBuf(id, value);
+  }
+
+  private async opendir(ino: Ino): Promise<number> {
+    const attr = await this.vfs.getattr(ino);
+    if (attr.type !== 'd') throw new FsError('ENOTDIR');
+    const fh = this.nextDir;
+    this.nextDir = this.nextDir >= 0xfffffff0 ? 1 : this.nextDir + 1;
+    this.dirs.set(fh, { ino, entries: undefined });
+    return fh;
+  }
+
+  // Offsets: 0 is the start; entry i of the listing ('.' and '..' first) ends at offset i + 1.
+  // The listing is (re)taken when a reader starts at 0, then served from memory.
+  private readdir(id: number, fh: number, size: number, off: number, plus: boolean): void {
+    const name = plus ? 'readdirplus' : 'readdir';
+    this.run(name, id, async () => {
+      const d = this.dirs.get(fh);
+      if (!d) throw new FsError('EBADF');
+      if (off === 0 || !d.entries) {
+        const listed = await this.vfs.readdir(d.ino);
+        d.entries = [{ name: '.', ino: d.ino, type: 'd' }, { name: '..', ino: d.ino, type: 'd' }, ...listed];
+      }
+      const all = d.entries;
+      // Only as many entries as can fit (each at least 24 + 8 bytes, or 160 + 8 with attributes).
+      const per = plus ? DIRENTPLUS_BYTES + 8 : 32;
+      const page = all.slice(off, off + Math.ceil(size / per) + 1);
+      const attrs = new Float64Array(page.length * ATTR_SIZE);
+      if (plus) {
+        await Promise.all(page.map(async (e, i) => {
+          if (e.name === '.' || e.name === '..') return fillNameOnly(attrs, i, e.ino, S_IFDIR);
+          try {
+            fillAttr(attrs, i, await this.vfs.getattr(e.ino));
+          } catch {
+            fillNameOnly(attrs, i, e.ino, modeBits(e.type)); // gone meanwhile: name only
+          }
+        }));
+      } else {
+        page.forEach((e, i) => fillNameOnly(attrs, i, e.ino, modeBits(e.type)));
+      }
+      return { page, attrs };
+    }, ({ page, attrs }, epoch) => {
+      const t = this.timeouts(epoch);
+      const fit = this.ll.replyDir(id, size, plus, off, page.map((e) => e.name), attrs, t.entry, t.attr);
+      // Each entry sent with attributes is a lookup: the kernel will forget it.
+      if (plus && fit) for (let i = 0; i < fit; i++) if (attrs[i * ATTR_SIZE + ATTR_GEN]! >= 0) this.referenced(page[i]!.ino);
+    });
+  }
+}
+
+/** setAttrChanges turns a FUSE setattr (valid bits + values) into the VFS's changes. */
+export function setAttrChanges(valid: number, mode: number, uid: number, gid: number, size: number, atimeNs: bigint, mtimeNs: bigint): SetAttr {
+  const ch: SetAttr = {};
+  if (valid & SetAttrBit.MODE) ch.mode = mode;
+  if (valid & SetAttrBit.UID) ch.uid = uid;
+  if (valid & SetAttrBit.GID) ch.gid = gid;
+  if (valid & SetAttrBit.SIZE) ch.size = size;
+  const now = (valid & (SetAttrBit.ATIME_NOW | SetAttrBit.MTIME_NOW)) !== 0 ? nowNs() : 0n;
+  if (valid & SetAttrBit.ATIME) ch.atimeNs = valid & SetAttrBit.ATIME_NOW ? now : atimeNs;
+  if (valid & SetAttrBit.MTIME) ch.mtimeNs = valid & SetAttrBit.MTIME_NOW ? now : mtimeNs;
+  return ch;
+}
