@@ -132,21 +132,25 @@ function meta(dir: string, count: number): JobResult {
   });
 }
 
-// Random aligned reads of a file this mount has read once already (a cached file).
+// Random aligned reads of a file this mount has read once already (a cached file). The
+// warming pass uses its own descriptor: without kernel_cache, redisfs (and null) drop the
+// page cache at the next open, so the timed reads reach the filesystem, not the page cache
+// filled by the warming pass. (Kernel readahead still applies, alike for every target.)
 function randRead(file: string, count: number, block: number): JobResult {
-  const fd = openSync(file, 'r');
-  const size = fstatSync(fd).size;
   const buf = Buffer.allocUnsafe(1 << 20);
-  let pos = 0;
-  for (;;) { // warm: one sequential pass
-    const n = readSync(fd, buf, 0, buf.length, pos);
+  const warm = openSync(file, 'r');
+  const size = fstatSync(warm).size;
+  for (let pos = 0; ;) {
+    const n = readSync(warm, buf, 0, buf.length, pos);
     if (n === 0) break;
     pos += n;
   }
+  closeSync(warm);
   const blocks = Math.floor(size / block);
   let seed = 12345;
-  const next = (): number => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % blocks; };
+  const next = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % blocks; };
   const offsets = Array.from({ length: count }, () => next() * block);
+  const fd = openSync(file, 'r');
   const r = timed(() => {
     let bytes = 0;
     for (const off of offsets) bytes += readSync(fd, buf, 0, block, off);

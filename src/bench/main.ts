@@ -4,7 +4,7 @@
 // hosts A and B of one fresh volume, a null FUSE filesystem and (with --peers) sshfs twice,
 // runs every workload in worker processes, prints a table and writes JSON under .bench/.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import type { Job, JobResult } from './jobs.js';
 import { metrics, type MetricId } from './metrics.js';
 import { cpuSeconds, memKiB, stopAll } from './procs.js';
+import { RedisStats } from './redis-stats.js';
 import { aggregate, runJob, runJobs } from './run-workers.js';
 import { aheadOfPeer, ratio, renderTable, verdict, type Figures } from './table.js';
 import {
@@ -36,16 +37,18 @@ interface Sizes {
   /** --cache-size of the host that reads bigBytes: a fraction of it, so the cache churns. */
   rssCache: string;
   rssCacheMiB: number;
+  /** Runs of the short throughput workloads (seq write, warm read, random read); the median counts. */
+  repeat: number;
 }
 
 const MiB = 1 << 20;
 const FULL: Sizes = {
   seqBytes: 1024 * MiB, smallFiles: 5000, metaOps: 2000, randBytes: 256 * MiB, randReads: 20000, visRounds: 200,
-  visTimeoutMs: 2000, visBudgetMs: 90_000, idleSeconds: 30, bigBytes: 10 * 1024 * MiB, hostCache: '2G', rssCache: '512M', rssCacheMiB: 512,
+  visTimeoutMs: 2000, visBudgetMs: 90_000, idleSeconds: 30, bigBytes: 10 * 1024 * MiB, hostCache: '2G', rssCache: '512M', rssCacheMiB: 512, repeat: 3,
 };
 const QUICK: Sizes = {
   seqBytes: 100 * MiB, smallFiles: 500, metaOps: 200, randBytes: 32 * MiB, randReads: 2000, visRounds: 20,
-  visTimeoutMs: 1000, visBudgetMs: 8000, idleSeconds: 3, bigBytes: 1000 * MiB, hostCache: '2G', rssCache: '32M', rssCacheMiB: 32,
+  visTimeoutMs: 1000, visBudgetMs: 8000, idleSeconds: 3, bigBytes: 1000 * MiB, hostCache: '2G', rssCache: '32M', rssCacheMiB: 32, repeat: 1,
 };
 const JOB_TIMEOUT_MS = 600_000;
 const BENCH_DIR = fileURLToPath(new URL('../../.bench/', import.meta.url));
@@ -55,18 +58,23 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     peers: { type: 'boolean', default: false },
     out: { type: 'string' },
+    profile: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
   process.stdout.write('usage: node dist/bench/main.js [--quick] [--peers] [--out results.json]\n'
     + '  --quick  every size ~10x smaller (development, CI smoke run)\n'
-    + '  --peers  also measure sshfs over loopback (installs sshfs/openssh-server if missing)\n');
+    + '  --peers  also measure sshfs over loopback (installs sshfs/openssh-server if missing)\n'
+    + '  --profile  run the redisfs daemons with --cpu-prof, dump their op stats (SIGUSR2) after\n'
+    + '             each workload, and keep logs and profiles in .bench/profile-<date>/\n');
   process.exit(0);
 }
 const sizes = args.quick ? QUICK : FULL;
 const figures: Figures = {};
 const notes: string[] = [];
+/** Every run of a repeated workload, by `<metric>/<target>`. */
+const samples: Record<string, number[]> = {};
 const t0 = Date.now();
 
 function say(msg: string): void {
@@ -79,6 +87,15 @@ function put(id: MetricId, t: TargetName, v: number): void {
 
 const mbps = (r: JobResult): number => r.bytes / r.seconds / 1e6;
 const rate = (r: JobResult): number => r.ops / r.seconds;
+
+// The median of `sizes.repeat` runs: the machine is shared, one run can be disturbed.
+async function median(id: MetricId, t: TargetName, run: (i: number) => Promise<number>): Promise<number> {
+  const got: number[] = [];
+  for (let i = 0; i < sizes.repeat; i++) got.push(await run(i));
+  samples[`${id}/${t}`] = [...got];
+  got.sort((x, y) => x - y);
+  return got[Math.floor(got.length / 2)]!;
+}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -118,7 +135,10 @@ async function main(): Promise<void> {
   const redis = await startRedis(join(root, 'redis'));
   const volume = `bench-${Date.now().toString(36)}`;
   const targets: Target[] = [];
-  const rfs = await redisfsTarget(root, redis.url, volume, sizes.hostCache);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const logDir = args.profile ? join(BENCH_DIR, `profile-${stamp}`) : join(root, 'logs');
+  const daemon = { logDir, nodeArgs: args.profile ? ['--cpu-prof', `--cpu-prof-dir=${logDir}`] : [] };
+  const rfs = await redisfsTarget(root, redis.url, volume, { ...daemon, cacheSize: sizes.hostCache });
   targets.push(rfs, await nullTarget(root), localTarget(root));
   notes.push(peersNote());
   if (args.peers) {
@@ -134,19 +154,42 @@ async function main(): Promise<void> {
   const each = async (what: string, f: (t: Target) => Promise<void>): Promise<void> => {
     for (const t of targets) {
       say(`${what}: ${t.name}`);
+      if (t.name === 'redisfs' && args.profile) {
+        mark(`start ${what}`);
+        await redisStats?.begin();
+      }
       await f(t);
+      if (t.name === 'redisfs' && args.profile) {
+        mark(`end ${what}`);
+        const used = await redisStats?.end();
+        if (used) {
+          appendFileSync(join(logDir, 'redis-commands.log'), `${what}: ${used}\n`);
+          say(`  redis commands: ${used}`);
+        }
+      }
+    }
+  };
+  // Profiling: a marker line in each daemon's log, then its op stats (SIGUSR2 logs them),
+  // and the Redis commands the workload cost (INFO commandstats, before and after).
+  const redisStats = args.profile ? new RedisStats(redis.url) : undefined;
+  const mark = (what: string): void => {
+    for (const h of [rfs.hostA, rfs.hostB]) {
+      appendFileSync(h.logFile, `${JSON.stringify({ bench: what, time: Date.now() })}\n`);
+      process.kill(h.pid, 'SIGUSR2');
     }
   };
 
   // Sequential write on A, then cold and warm reads on B.
+  // Each run writes a new file (seq.bin, seq-1.bin, …): an overwrite is another workload.
   await each('sequential write', async (t) => {
-    put('seqWrite', t.name, mbps(await runJob({ kind: 'seqWrite', file: join(t.a, 'seq.bin'), bytes: sizes.seqBytes, block: MiB }, JOB_TIMEOUT_MS)));
+    put('seqWrite', t.name, await median('seqWrite', t.name, async (i) =>
+      mbps(await runJob({ kind: 'seqWrite', file: join(t.a, i === 0 ? 'seq.bin' : `seq-${i}.bin`), bytes: sizes.seqBytes, block: MiB }, JOB_TIMEOUT_MS))));
   });
   await each('sequential read (cold, warm)', async (t) => {
     const file = join(t.b, 'seq.bin');
     if (t.name === 'local') dropLocalCache(file);
     put('seqReadCold', t.name, mbps(await runJob({ kind: 'seqRead', file, block: MiB, passes: 1 }, JOB_TIMEOUT_MS)));
-    put('seqReadWarm', t.name, mbps(await runJob({ kind: 'seqRead', file, block: MiB, passes: 1 }, JOB_TIMEOUT_MS)));
+    put('seqReadWarm', t.name, await median('seqReadWarm', t.name, async () => mbps(await runJob({ kind: 'seqRead', file, block: MiB, passes: 1 }, JOB_TIMEOUT_MS))));
   });
 
   // Small files: one process, then four at once (each in its own directory).
@@ -176,7 +219,8 @@ async function main(): Promise<void> {
 
   await each('random 4 KiB reads', async (t) => {
     await runJob({ kind: 'seqWrite', file: join(t.a, 'rand.bin'), bytes: sizes.randBytes, block: MiB }, JOB_TIMEOUT_MS);
-    put('randRead', t.name, rate(await runJob({ kind: 'randRead', file: join(t.b, 'rand.bin'), count: sizes.randReads, block: 4096 }, JOB_TIMEOUT_MS)));
+    put('randRead', t.name, await median('randRead', t.name, async () =>
+      rate(await runJob({ kind: 'randRead', file: join(t.b, 'rand.bin'), count: sizes.randReads, block: 4096 }, JOB_TIMEOUT_MS))));
   });
 
   // Cross-host visibility. The null filesystem keeps no data (and is one mount): not measured.
@@ -208,7 +252,7 @@ async function main(): Promise<void> {
     let dir = t.b;
     let host: Awaited<ReturnType<typeof mountRedisfs>> | undefined;
     if (t.name === 'redisfs') {
-      host = await mountRedisfs(join(root, 'mnt', 'C'), redis.url, volume, join(root, 'home'), sizes.rssCache, join(root, 'logs', 'C.log'));
+      host = await mountRedisfs(join(root, 'mnt', 'C'), redis.url, volume, join(root, 'home'), { ...daemon, cacheSize: sizes.rssCache });
       pid = host.pid;
       dir = host.mnt;
     }
@@ -230,10 +274,12 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, sizes.idleSeconds * 1000));
   idle.forEach((t, i) => put('idleCpu', t.name, ((cpuSeconds(t.pidB!) - before[i]!) / sizes.idleSeconds) * 100));
 
+  redisStats?.close();
   say('stopping');
   for (const t of targets) await t.stop();
   await redis.stop();
   report(targets.map((t) => t.name));
+  if (args.profile) process.stdout.write(`daemon logs and CPU profiles: ${logDir}\n`);
   removeTree(root);
 }
 
@@ -246,7 +292,8 @@ function report(measured: TargetName[]): void {
   const machine = `${availableParallelism()} cores, ${free}, Linux ${release()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`;
   const out: string[] = [''];
   out.push(`redisfs benchmark (${args.quick ? 'quick' : 'full'} run, ${((Date.now() - t0) / 1000).toFixed(0)} s) on ${machine}`);
-  out.push(`hosts A, B: --cache-size ${sizes.hostCache}; RSS host C: --cache-size ${sizes.rssCache}. Ratios are redisfs ÷ reference.`);
+  out.push(`hosts A, B: --cache-size ${sizes.hostCache}; host C: --cache-size ${sizes.rssCache}. Ratios are redisfs ÷ reference.`);
+  if (sizes.repeat > 1) out.push(`seq write, warm read, random read: median of ${sizes.repeat} runs; every other row: one run.`);
   out.push('');
   out.push(renderTable(rows, figures));
   const judged = rows.map((m) => ({ m, v: verdict(m, figures) })).filter((x) => x.v?.met !== undefined);
@@ -263,7 +310,7 @@ function report(measured: TargetName[]): void {
   mkdirSync(BENCH_DIR, { recursive: true });
   const file = args.out ?? join(BENCH_DIR, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({
-    date: new Date().toISOString(), mode: args.quick ? 'quick' : 'full', machine, sizes, notes, measured,
+    date: new Date().toISOString(), mode: args.quick ? 'quick' : 'full', machine, sizes, notes, measured, samples,
     rows: rows.map((m) => ({
       id: m.id, label: m.label, unit: m.unit, higherIsBetter: m.higherIsBetter, figures: figures[m.id] ?? {},
       ratios: Object.fromEntries((['null', 'local', 'sshfs'] as const).map((r) => [r, ratio(m, figures, r) ?? null])),

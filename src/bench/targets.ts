@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, isMounted, portOpen, startUntil, stop, track, trackMount, waitFor } from './procs.js';
 
@@ -43,26 +43,30 @@ export async function startRedis(dir: string): Promise<Redis> {
   return { url: `redis://127.0.0.1:${port}`, pid: child.pid ?? 0, stop: () => stop(child) };
 }
 
-export interface RedisfsHost { mnt: string; pid: number; stop(): Promise<void> }
+export interface RedisfsHost { mnt: string; pid: number; logFile: string; stop(): Promise<void> }
+
+/** How redisfs daemons are started: their cache, where they log, extra node flags (profiling). */
+export interface DaemonOptions { cacheSize: string; logDir: string; nodeArgs: string[] }
 
 /** mountRedisfs starts one host: a foreground `redisfs mount` child, ready once it says so. */
-export async function mountRedisfs(mnt: string, redisUrl: string, volume: string, home: string, cacheSize: string, logFile: string): Promise<RedisfsHost> {
+export async function mountRedisfs(mnt: string, redisUrl: string, volume: string, home: string, o: DaemonOptions): Promise<RedisfsHost> {
+  const logFile = join(o.logDir, `${basename(mnt)}.log`);
   mkdirSync(mnt, { recursive: true });
   trackMount(mnt);
   const env: NodeJS.ProcessEnv = { ...process.env, REDISFS_HOME: home };
   delete env.REDISFS_REDIS;
   delete env.REDISFS_PASSWORD;
   mkdirSync(dirname(logFile), { recursive: true });
-  const child = await startUntil(process.execPath, [CLI, 'mount', mnt, '--redis', redisUrl, '--volume', volume, '--cache-size', cacheSize, '--foreground'],
+  const child = await startUntil(process.execPath, [...o.nodeArgs, CLI, 'mount', mnt, '--redis', redisUrl, '--volume', volume, '--cache-size', o.cacheSize, '--foreground'],
     `redisfs: mounted ${mnt}`, { env, label: `redisfs mount ${mnt}`, stderrFile: logFile });
-  return { mnt, pid: child.pid ?? 0, stop: () => stop(child) };
+  return { mnt, pid: child.pid ?? 0, logFile, stop: () => stop(child) };
 }
 
-export async function redisfsTarget(root: string, redisUrl: string, volume: string, cacheSize: string): Promise<Target & { hostA: RedisfsHost; hostB: RedisfsHost }> {
+export async function redisfsTarget(root: string, redisUrl: string, volume: string, o: DaemonOptions): Promise<Target & { hostA: RedisfsHost; hostB: RedisfsHost }> {
   const home = join(root, 'home');
   const [hostA, hostB] = await Promise.all([
-    mountRedisfs(join(root, 'mnt', 'A'), redisUrl, volume, home, cacheSize, join(root, 'logs', 'A.log')),
-    mountRedisfs(join(root, 'mnt', 'B'), redisUrl, volume, home, cacheSize, join(root, 'logs', 'B.log')),
+    mountRedisfs(join(root, 'mnt', 'A'), redisUrl, volume, home, o),
+    mountRedisfs(join(root, 'mnt', 'B'), redisUrl, volume, home, o),
   ]);
   return {
     name: 'redisfs', a: hostA.mnt, b: hostB.mnt, pidB: hostB.pid, hostA, hostB,
