@@ -59,6 +59,7 @@ const { values: args } = parseArgs({
     peers: { type: 'boolean', default: false },
     out: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    binding: { type: 'string', default: 'fuse-native' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -66,6 +67,7 @@ if (args.help) {
   process.stdout.write('usage: node dist/bench/main.js [--quick] [--peers] [--out results.json]\n'
     + '  --quick  every size ~10x smaller (development, CI smoke run)\n'
     + '  --peers  also measure sshfs over loopback (installs sshfs/openssh-server if missing)\n'
+    + '  --binding NAME  redisfs FUSE binding (default fuse-native: the binding the null reference uses)\n'
     + '  --profile  run the redisfs daemons with --cpu-prof, dump their op stats (SIGUSR2) after\n'
     + '             each workload, and keep logs and profiles in .bench/profile-<date>/\n');
   process.exit(0);
@@ -137,7 +139,8 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const logDir = args.profile ? join(BENCH_DIR, `profile-${stamp}`) : join(root, 'logs');
-  const daemon = { logDir, nodeArgs: args.profile ? ['--cpu-prof', `--cpu-prof-dir=${logDir}`] : [] };
+  if (args.binding !== 'fuse-native') notes.push(`redisfs runs on --binding ${args.binding}; the null reference is fuse-native`);
+  const daemon = { logDir, binding: args.binding, nodeArgs: args.profile ? ['--cpu-prof', `--cpu-prof-dir=${logDir}`] : [] };
   const rfs = await redisfsTarget(root, redis.url, volume, { ...daemon, cacheSize: sizes.hostCache });
   targets.push(rfs, await nullTarget(root), localTarget(root));
   notes.push(peersNote());
@@ -292,7 +295,7 @@ function report(measured: TargetName[]): void {
   const machine = `${availableParallelism()} cores, ${free}, Linux ${release()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`;
   const out: string[] = [''];
   out.push(`redisfs benchmark (${args.quick ? 'quick' : 'full'} run, ${((Date.now() - t0) / 1000).toFixed(0)} s) on ${machine}`);
-  out.push(`hosts A, B: --cache-size ${sizes.hostCache}; host C: --cache-size ${sizes.rssCache}. Ratios are redisfs ÷ reference.`);
+  out.push(`redisfs --binding ${args.binding}; hosts A, B: --cache-size ${sizes.hostCache}; host C: --cache-size ${sizes.rssCache}. Ratios are redisfs ÷ reference.`);
   if (sizes.repeat > 1) out.push(`seq write, warm read, random read: median of ${sizes.repeat} runs; every other row: one run.`);
   out.push('');
   out.push(renderTable(rows, figures));

@@ -46,7 +46,7 @@ export async function startRedis(dir: string): Promise<Redis> {
 export interface RedisfsHost { mnt: string; pid: number; logFile: string; stop(): Promise<void> }
 
 /** How redisfs daemons are started: their cache, where they log, extra node flags (profiling). */
-export interface DaemonOptions { cacheSize: string; logDir: string; nodeArgs: string[] }
+export interface DaemonOptions { cacheSize: string; logDir: string; nodeArgs: string[]; binding: string }
 
 /** mountRedisfs starts one host: a foreground `redisfs mount` child, ready once it says so. */
 export async function mountRedisfs(mnt: string, redisUrl: string, volume: string, home: string, o: DaemonOptions): Promise<RedisfsHost> {
@@ -57,7 +57,7 @@ export async function mountRedisfs(mnt: string, redisUrl: string, volume: string
   delete env.REDISFS_REDIS;
   delete env.REDISFS_PASSWORD;
   mkdirSync(dirname(logFile), { recursive: true });
-  const child = await startUntil(process.execPath, [...o.nodeArgs, CLI, 'mount', mnt, '--redis', redisUrl, '--volume', volume, '--cache-size', o.cacheSize, '--foreground'],
+  const child = await startUntil(process.execPath, [...o.nodeArgs, CLI, 'mount', mnt, '--redis', redisUrl, '--volume', volume, '--cache-size', o.cacheSize, '--binding', o.binding, '--foreground'],
     `redisfs: mounted ${mnt}`, { env, label: `redisfs mount ${mnt}`, stderrFile: logFile });
   return { mnt, pid: child.pid ?? 0, logFile, stop: () => stop(child) };
 }
