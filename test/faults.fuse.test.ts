@@ -2,7 +2,6 @@
 // mid-write, two hosts writing one file at once. For each: what was attempted, which errnos
 // came back, bytes of acknowledged data lost (must be 0), and the longest single call (must
 // stay under the configured --io-timeout plus a margin). The figures are printed at the end.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +11,7 @@ import {
   freePort,
   makeTempDir,
   mountHost,
-  redisCommand,
+  RestartableRedis,
   runCli,
   sha256,
   sha256File,
@@ -51,26 +50,6 @@ async function attempt<T>(fault: string, call: () => Promise<T>): Promise<T | un
 function lost(fault: string, bytes: number): void {
   const f = figures.get(fault);
   if (f) f.bytesLost += bytes;
-}
-
-/** A redis-server we can kill and restart on the same port and data directory. */
-class RestartableRedis {
-  private child: ChildProcess | undefined;
-  constructor(readonly port: number, readonly dir: string, private readonly extra: string[]) {}
-  get url(): string { return `redis://127.0.0.1:${this.port}`; }
-  async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
-      '--save', '', '--appendonly', 'yes', ...this.extra], { stdio: 'ignore' });
-    await waitFor(async () => expect(await redisCommand(this.port, 'PING')).toBe('+PONG'), { timeoutMs: 10_000 });
-  }
-  async kill(signal: NodeJS.Signals): Promise<void> {
-    const c = this.child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const gone = new Promise((r) => c.once('exit', r));
-    c.kill(signal);
-    await gone;
-  }
-  command(cmd: string): Promise<string> { return redisCommand(this.port, cmd); }
 }
 
 const servers: RestartableRedis[] = [];

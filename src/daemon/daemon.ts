@@ -2,9 +2,8 @@
 // invalidations, and unmounts cleanly on SIGINT/SIGTERM or when the mount disappears.
 import { readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Redis } from 'ioredis';
 import { log } from '../core/log.js';
-import { connect, checkServer, safeUrl, type RedisTarget } from '../store/connect.js';
+import { connect, checkServer, safeUrl, type RedisClient, type RedisTarget, type TlsFiles } from '../store/connect.js';
 import { MetaStore } from '../store/meta-store.js';
 import { ChunkStore } from '../store/chunk-store.js';
 import { parseMessage } from '../store/invalidation.js';
@@ -32,6 +31,9 @@ export interface MountConfig {
   debugFuse: boolean;
   /** Which FUSE binding serves the mount. */
   binding: FuseBinding;
+  /** Replicas that must acknowledge each commit (Redis WAIT); 0 for none. */
+  waitReplicas: number;
+  tls: TlsFiles;
 }
 
 /** lowlevel: our libfuse3 low-level addon (native/); fuse-native: libfuse2's high-level API. */
@@ -58,13 +60,16 @@ export interface Mounted {
 export async function mount(cfg: MountConfig): Promise<Mounted> {
   await checkMountpoint(cfg.mountpoint);
   const url = cfg.redisUrl ?? (await ensureEmbeddedRedis()).url;
-  const target: RedisTarget = { url, password: cfg.password, ioTimeoutMs: cfg.ioTimeoutMs };
+  const target: RedisTarget = { url, password: cfg.password, ioTimeoutMs: cfg.ioTimeoutMs, tls: cfg.tls };
   const redis = await connect(target, `redisfs:${cfg.volume}`);
-  let sub: Redis | undefined;
+  let sub: RedisClient | undefined;
   try {
     const check = await checkServer(redis, cfg.allowEviction);
     for (const w of check.warnings) log.warn(w);
     const meta = new MetaStore(redis, cfg.volume);
+    meta.waitReplicas = cfg.waitReplicas;
+    // WAIT must give up before the command timeout does, to say how many replicas answered.
+    meta.waitTimeoutMs = Math.max(100, cfg.ioTimeoutMs - 500);
     const { session } = await meta.open({ chunkSize: cfg.chunkSize, inlineMax: cfg.inlineMax });
     const chunks = new ChunkStore(redis, meta.keys, session);
     const vfs = new Vfs(meta, chunks, { ...DEFAULT_VFS_OPTIONS, cacheBytes: cfg.cacheBytes });
@@ -132,7 +137,7 @@ async function makeAdapter(cfg: MountConfig, vfs: Vfs): Promise<FuseAdapter> {
 }
 
 // Every mount hears every other mount's changes; its own it has applied already.
-async function subscribe(sub: Redis, channel: string, session: string, vfs: Vfs): Promise<void> {
+async function subscribe(sub: RedisClient, channel: string, session: string, vfs: Vfs): Promise<void> {
   sub.on('messageBuffer', (_ch: Buffer, message: Buffer) => {
     const m = parseMessage(message);
     if (m.session !== session) vfs.remoteChanged(m.items);

@@ -1,12 +1,12 @@
 // ChunkStore reads and writes immutable data chunks, named by ids that are never reused.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import type { VolumeKeys } from './keys.js';
 import { mapErrors } from './redis-errors.js';
 
 export class ChunkStore {
   private counter = 0;
 
-  constructor(private readonly redis: Redis, private readonly keys: VolumeKeys, private readonly session: string) {}
+  constructor(private readonly redis: RedisClient, private readonly keys: VolumeKeys, private readonly session: string) {}
 
   /** newId names a chunk after this mount's session, so gc can tell whose upload it was. */
   newId(): string {
@@ -27,6 +27,7 @@ export class ChunkStore {
   /** delete removes chunks nothing references any more (reclaimed after their grace period). */
   async delete(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await mapErrors('delete chunks', () => this.redis.unlink(...ids.map((id) => this.keys.chunk(id))));
+    // One key per command: on Redis Cluster the chunks live in different slots.
+    await mapErrors('delete chunks', () => Promise.all(ids.map((id) => this.redis.unlink(this.keys.chunk(id)))));
   }
 }

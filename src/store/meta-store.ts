@@ -1,6 +1,6 @@
 // MetaStore is the metadata contract of a volume: inode-keyed reads and atomic changes, each
 // change one Lua script that also publishes what it changed. It knows nothing of paths.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import { FsError } from '../core/errors.js';
 import { type Attr, type DirEntry, type FileType, type Ino, ROOT_INO, nowNs } from '../core/types.js';
 import { VolumeKeys } from './keys.js';
@@ -60,7 +60,15 @@ export class MetaStore {
   private inoRefill: Promise<void> | undefined;
   settings: VolumeSettings = { chunkSize: 1 << 20, inlineMax: 8192 };
 
-  constructor(private readonly redis: Redis, volume: string) {
+  /**
+   * Replicas that must acknowledge a commit before it returns (Redis WAIT), 0 for none. On a
+   * single server or a Sentinel-managed one; the chunks, written earlier on the same
+   * connection, are covered by the same WAIT.
+   */
+  waitReplicas = 0;
+  waitTimeoutMs = 5000;
+
+  constructor(private readonly redis: RedisClient, volume: string) {
     this.keys = new VolumeKeys(volume);
     this.run = defineScripts(redis);
   }
@@ -186,8 +194,8 @@ export class MetaStore {
     return this.change('setAttr', args);
   }
 
-  /** commit swaps in a file's new content and size atomically. */
-  commit(c: ContentCommit): Promise<Invalidation[]> {
+  /** commit swaps in a file's new content and size atomically (and durably, with waitReplicas). */
+  async commit(c: ContentCommit): Promise<Invalidation[]> {
     const args: ScriptArg[] = [c.ino, c.size, c.mtimeNs.toString(), this.settings.chunkSize, c.dropFrom];
     if (c.inline) {
       args.push('1', c.inline);
@@ -195,7 +203,14 @@ export class MetaStore {
       args.push('0');
       for (const [idx, id] of c.chunks ?? []) args.push(idx, id);
     }
-    return this.change('commit', args);
+    const items = await this.change('commit', args);
+    if (this.waitReplicas > 0) {
+      const acked = await mapErrors('wait for replicas', () => this.redis.wait(this.waitReplicas, this.waitTimeoutMs));
+      if (acked < this.waitReplicas) {
+        throw new FsError('EIO', `only ${acked} of ${this.waitReplicas} replicas acknowledged the commit of inode ${c.ino}`);
+      }
+    }
+    return items;
   }
 
   async getXattr(ino: Ino, name: string): Promise<Buffer | undefined> {

@@ -1,7 +1,7 @@
 // Deletes chunks that left every chunk map more than a grace period ago. Readers on other hosts
 // may still hold an old map for a moment, so nothing is deleted the instant it is replaced.
 // Every mount runs one; deleting twice is harmless.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 import type { VolumeKeys } from './keys.js';
 import type { ChunkStore } from './chunk-store.js';
 import { log } from '../core/log.js';
@@ -21,7 +21,7 @@ export class Reclaimer {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 
-  constructor(private readonly redis: Redis, private readonly keys: VolumeKeys, private readonly chunks: ChunkStore,
+  constructor(private readonly redis: RedisClient, private readonly keys: VolumeKeys, private readonly chunks: ChunkStore,
     private readonly opts: ReclaimerOptions = DEFAULT_RECLAIMER) {}
 
   start(): void {

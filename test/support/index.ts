@@ -5,3 +5,4 @@ export * from './proc.js';
 export * from './redis.js';
 export * from './wait.js';
 export * from './binding.js';
+export * from './restartable-redis.js';

@@ -33,11 +33,17 @@ export function mountCommand(y: Argv): Argv {
       .option('chunk-size', { type: 'string', default: '1M', describe: 'Chunk size of a new volume' })
       .option('inline-max', { type: 'string', default: '8K', describe: 'Files up to this size are stored inline (new volume)' })
       .option('binding', { type: 'string', choices: FUSE_BINDINGS, default: DEFAULT_FUSE_BINDING, describe: 'FUSE binding: lowlevel (libfuse3 low-level, kernel cache invalidation) or fuse-native (libfuse2)' })
+      .option('wait-replicas', { type: 'number', default: 0, describe: 'close/fsync return only once this many replicas have the commit (Redis WAIT)' })
+      .option('tls-ca', { type: 'string', describe: 'CA certificate file for rediss:// (and +tls) URLs' })
+      .option('tls-cert', { type: 'string', describe: 'Client certificate file for TLS' })
+      .option('tls-key', { type: 'string', describe: 'Client key file for TLS' })
       .option('debug-fuse', { type: 'boolean', default: false, hidden: true })
       .option('daemon-child', { type: 'boolean', default: false, hidden: true })
       .example('$0 mount /srv/uploads', 'Mount the default volume on a local Redis started on demand')
       .example('$0 mount /srv/uploads --redis redis://10.0.0.5:6379 --volume uploads', 'Mount volume "uploads" of a shared Redis (do this on every host)')
-      .example('REDISFS_PASSWORD=secret $0 mount /mnt/x --redis redis://db:6379', 'A Redis that needs a password'),
+      .example('REDISFS_PASSWORD=secret $0 mount /mnt/x --redis redis://db:6379', 'A Redis that needs a password')
+      .example('$0 mount /mnt/x --redis redis-sentinel://s1:26379,s2:26379,s3:26379/mymaster', 'A Sentinel-managed Redis (follows failovers)')
+      .example('$0 mount /mnt/x --redis redis-cluster://n1:7000,n2:7001,n3:7002', 'A Redis Cluster (data spreads over every master)'),
     async (argv) => {
       if (argv.daemonChild) return runDaemonChild();
       const cfg = buildConfig(argv);
@@ -60,12 +66,17 @@ interface MountArgs {
   inlineMax: string;
   debugFuse: boolean;
   binding: string;
+  waitReplicas: number;
+  tlsCa: string | undefined;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
 }
 
 function buildConfig(a: MountArgs): MountConfig {
   if (!a.mountpoint) throw new CliError('mount needs a mountpoint');
   if (!VOLUME_NAME.test(a.volume)) throw new CliError(`invalid volume name '${a.volume}' (letters, digits, . _ -; at most 64)`);
   if (!Number.isFinite(a.ioTimeout) || a.ioTimeout < 100) throw new CliError('--io-timeout must be at least 100 (ms)');
+  if (!Number.isFinite(a.waitReplicas) || a.waitReplicas < 0) throw new CliError('--wait-replicas must be 0 or more');
   const size = (flag: string, v: string): number => {
     try { return parseSize(v); } catch (err) { throw new CliError(`--${flag}: ${(err as Error).message}`); }
   };
@@ -91,6 +102,8 @@ function buildConfig(a: MountArgs): MountConfig {
     chunkSize,
     inlineMax: Math.min(size('inline-max', a.inlineMax), chunkSize),
     debugFuse: a.debugFuse,
+    waitReplicas: Math.max(0, Math.floor(a.waitReplicas)),
+    tls: { ca: a.tlsCa, cert: a.tlsCert, key: a.tlsKey },
     binding: parseBinding(a.binding),
   };
 }

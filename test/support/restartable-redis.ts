@@ -1,0 +1,32 @@
+// A redis-server a test can kill and restart on the same port and data directory (for
+// outages, restarts, failovers), or run as a replica or a sentinel.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { redisCommand } from './redis.js';
+
+export class RestartableRedis {
+  private child: ChildProcess | undefined;
+  constructor(readonly port: number, readonly dir: string, private readonly extra: string[], private readonly mode: 'server' | 'sentinel' = 'server') {}
+  get url(): string { return `redis://127.0.0.1:${this.port}`; }
+  async start(): Promise<void> {
+    const args = this.mode === 'sentinel'
+      ? [...this.extra, '--sentinel']
+      : ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', ...this.extra];
+    this.child = spawn('redis-server', args, { stdio: 'ignore' });
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        if ((await redisCommand(this.port, 'PING')) === '+PONG') return;
+      } catch { /* not up yet */ }
+      if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not start`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    const c = this.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise((r) => c.once('exit', r));
+    c.kill(signal);
+    await gone;
+  }
+  command(cmd: string): Promise<string> { return redisCommand(this.port, cmd); }
+}
