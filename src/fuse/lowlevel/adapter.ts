@@ -145,12 +145,12 @@ export class FuseLowLevelAdapter {
 
   private replyEntry(id: number, attr: Attr, epoch: number): void {
     const t = this.timeouts(epoch);
-    fillAttr(this.one, 0, attr);
+    fillAttr(this.one, 0, attr, this.vfs.chunkSize);
     if (this.ll.replyEntry(id, this.one, t.entry, t.attr)) this.referenced(attr.ino);
   }
 
   private replyAttr(id: number, attr: Attr, epoch: number): void {
-    fillAttr(this.one, 0, attr);
+    fillAttr(this.one, 0, attr, this.vfs.chunkSize);
     this.ll.replyAttr(id, this.one, this.timeouts(epoch).attr);
   }
 
@@ -276,7 +276,7 @@ export class FuseLowLevelAdapter {
   private create(id: number, parent: Ino, name: string, mode: number, flags: number, caller: Caller): void {
     this.run('create', id, () => this.vfs.create(parent, name, mode, flags, caller), ({ attr, fh }, epoch) => {
       const t = this.timeouts(epoch);
-      fillAttr(this.one, 0, attr);
+      fillAttr(this.one, 0, attr, this.vfs.chunkSize);
       if (this.ll.replyCreate(id, this.one, t.entry, t.attr, fh, 0)) this.referenced(attr.ino);
     });
   }
@@ -316,7 +316,7 @@ export class FuseLowLevelAdapter {
         await Promise.all(page.map(async (e, i) => {
           if (e.name === '.' || e.name === '..') return fillNameOnly(attrs, i, e.ino, S_IFDIR);
           try {
-            fillAttr(attrs, i, await this.vfs.getattr(e.ino));
+            fillAttr(attrs, i, await this.vfs.getattr(e.ino), this.vfs.chunkSize);
           } catch {
             fillNameOnly(attrs, i, e.ino, modeBits(e.type)); // gone meanwhile: name only
           }

@@ -98,8 +98,11 @@ function putTime(f: Float64Array, at: number, ns: bigint): void {
   f[at + 1] = Number(r);
 }
 
-/** fillAttr writes an inode's attributes at slot `index` of an attribute array. */
-export function fillAttr(f: Float64Array, index: number, a: Attr): void {
+/**
+ * fillAttr writes an inode's attributes at slot `index` of an attribute array; st_blocks
+ * counts only chunks that hold data (`chunkSize` bytes each), not holes.
+ */
+export function fillAttr(f: Float64Array, index: number, a: Attr, chunkSize: number): void {
   const o = index * ATTR_SIZE;
   f[o + A_INO] = a.ino;
   f[o + A_MODE] = a.mode;
@@ -108,7 +111,7 @@ export function fillAttr(f: Float64Array, index: number, a: Attr): void {
   f[o + A_GID] = a.gid;
   f[o + A_RDEV] = a.rdev;
   f[o + A_SIZE] = a.size;
-  f[o + A_BLOCKS] = Math.ceil(a.size / 512);
+  f[o + A_BLOCKS] = Math.ceil((a.chunks > 0 ? Math.min(a.size, a.chunks * chunkSize) : a.size) / 512);
   putTime(f, o + A_ATIME, a.atimeNs);
   putTime(f, o + A_MTIME, a.mtimeNs);
   putTime(f, o + A_CTIME, a.ctimeNs);
