@@ -85,3 +85,78 @@ describe('Sentinel', () => {
     expect(outageMs).toBeLessThan(30_000);
   });
 });
+
+describe('Redis Cluster', () => {
+  it('keeps a volume\'s metadata in one slot, spreads its chunks over every master, and survives a master failover', async () => {
+    const nodes: RestartableRedis[] = [];
+    for (let i = 0; i < 6; i++) {
+      // validity factor 0: a replica may always take over (on one machine, its last contact with the
+      // master can look too old to Redis's default rule, and the cluster would stay down).
+      nodes.push(await server(['--cluster-enabled', 'yes', '--cluster-node-timeout', '1000', '--cluster-replica-validity-factor', '0',
+        '--cluster-config-file', `nodes-${i}.conf`]));
+    }
+    const { execFile } = await import('node:child_process');
+    await new Promise<void>((resolve, reject) => execFile('redis-cli', [
+      '--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes',
+    ], { timeout: 60_000 }, (err, _out, stderr) => (err ? reject(new Error(`cluster create: ${stderr}`)) : resolve())));
+    await waitFor(async () => {
+      for (const n of nodes) expect(await clusterState(n.port)).toBe('ok');
+    }, { timeoutMs: 30_000, intervalMs: 200 });
+
+    const url = `redis-cluster://${nodes.slice(0, 3).map((n) => `127.0.0.1:${n.port}`).join(',')}`;
+    const volume = uniqueVolume('cluster');
+    const A = await mountHost({ volume, redisUrl: url, label: 'A', extraArgs: ['--io-timeout', '2000', '--chunk-size', '64K'] });
+    const B = await mountHost({ volume, redisUrl: url, label: 'B', extraArgs: ['--io-timeout', '2000'] });
+    hosts.push(A, B);
+    const data = Buffer.alloc(4 * 1024 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
+    await fs.writeFile(A.p('spread'), data);
+    await fs.mkdir(A.p('dir'));
+    await fs.rename(A.p('spread'), A.p('dir', 'spread'));
+    expect(await sha256File(B.p('dir', 'spread'))).toBe(sha256(data));
+
+    // Chunks (64 KiB each, 64 of them) land on every master; metadata keys share one slot.
+    const masters: number[] = [];
+    for (const n of nodes) if ((await n.command('ROLE')).startsWith('*3')) masters.push(n.port);
+    const perMaster = await Promise.all(masters.map(async (port) => Number((await redisCli(port, ['DBSIZE'])).trim())));
+    console.log(`cluster: keys per master ${perMaster.join(', ')}`);
+    expect(perMaster.every((k) => k > 0)).toBe(true);
+
+    // Kill the master that holds the volume's metadata slot: its replica takes over.
+    const slot = Number((await redisCli(nodes[0]!.port, ['CLUSTER', 'KEYSLOT', `rfs:{${volume}}:vol`])).trim());
+    const owner = await slotOwner(nodes, slot);
+    await owner.kill('SIGKILL');
+    const t0 = performance.now();
+    await waitFor(async () => fs.writeFile(A.p('after-failover'), 'still here'), { timeoutMs: 30_000, intervalMs: 100 });
+    console.log(`cluster failover: mount A served writes again ${(performance.now() - t0).toFixed(0)} ms after the metadata master was killed`);
+    await waitFor(async () => expect(await fs.readFile(B.p('after-failover'), 'utf8')).toBe('still here'), { timeoutMs: 30_000 });
+    expect(await sha256File(B.p('dir', 'spread'))).toBe(sha256(data));
+  });
+});
+
+async function redisCli(port: number, args: string[]): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  return await new Promise((resolve, reject) =>
+    execFile('redis-cli', ['-p', String(port), ...args], (e, out) => (e ? reject(e) : resolve(out))));
+}
+
+async function clusterState(port: number): Promise<string> {
+  return /cluster_state:(\w+)/.exec(await redisCli(port, ['CLUSTER', 'INFO']))?.[1] ?? 'unknown';
+}
+
+async function slotOwner(nodes: RestartableRedis[], slot: number): Promise<RestartableRedis> {
+  const text = await redisCli(nodes[0]!.port, ['CLUSTER', 'NODES']);
+  for (const line of text.split('\n')) {
+    const f = line.split(' ');
+    if (!f[2]?.includes('master')) continue;
+    const port = Number(/:(\d+)@/.exec(f[1] ?? '')?.[1]);
+    for (const range of f.slice(8)) {
+      const [lo, hi] = range.split('-').map(Number);
+      if (lo !== undefined && slot >= lo && slot <= (hi ?? lo)) {
+        const n = nodes.find((x) => x.port === port);
+        if (n) return n;
+      }
+    }
+  }
+  throw new Error(`no master owns slot ${slot}`);
+}
