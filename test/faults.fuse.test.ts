@@ -218,3 +218,56 @@ async function infoMemory(redis: RestartableRedis): Promise<string> {
 
 // Keeps the unused-import checker quiet for helpers some runs skip.
 void path;
+
+describe('hostile or corrupt data in Redis', () => {
+  it('answers EIO for the damaged file only, logs it, and keeps serving the rest', async () => {
+    const redis = await restartableRedis();
+    const A = await host(uniqueVolume('corrupt'), redis.url, 'A');
+    const V = A.volume;
+    const cli = (...args: string[]): Promise<string> => redisCliAt(redis.port, args);
+    const F = 'corrupt metadata or chunks';
+    await fs.writeFile(A.p('healthy'), 'fine');
+    const big = Buffer.alloc(2 * 1024 * 1024 + 3, 5);
+    await fs.writeFile(A.p('chunked'), big);
+    for (const name of ['badtype', 'badsize']) await fs.writeFile(A.p(name), 'x');
+
+    // A chunk whose bytes were changed: its checksum no longer matches.
+    const chunkedIno = (await fs.stat(A.p('chunked'))).ino;
+    const chunkId = (await cli('HGET', `rfs:{${V}}:c:${chunkedIno}`, '1')).trim();
+    expect(chunkId).not.toBe('');
+    await cli('SETRANGE', `rfs:${V}:k:${chunkId}`, '100', 'garbage');
+    // An inode of an unknown type, an inode with an impossible size, an entry named with a '/'.
+    await cli('HSET', `rfs:{${V}}:i:${(await fs.stat(A.p('badtype'))).ino}`, 't', 'z');
+    await cli('HSET', `rfs:{${V}}:i:${(await fs.stat(A.p('badsize'))).ino}`, 's', '1e300');
+    await cli('HSET', `rfs:{${V}}:e:1`, 'evil/name', `f${chunkedIno}`);
+    await cli('HSET', `rfs:{${V}}:e:1`, 'garbled', 'not-an-entry');
+    // A second host, whose caches hold nothing yet, meets the damage.
+    const B = await host(V, redis.url, 'B');
+    await expectErrno(fs.readFile(B.p('chunked')), 'EIO');
+    await expectErrno(fs.stat(B.p('badtype')), 'EIO');
+    await expectErrno(fs.stat(B.p('badsize')), 'EIO');
+    expect(await attempt(F, () => fs.readFile(B.p('healthy'), 'utf8'))).toBe('fine');
+    const names = await attempt(F, () => fs.readdir(B.p('')));
+    expect(names).toContain('healthy');
+    expect(names).not.toContain('evil/name');
+    expect(names).not.toContain('garbled');
+    expect(B.exited()).toBeUndefined();
+    await waitFor(() => expect(B.stderr()).toMatch(/fails its checksum/));
+  });
+
+  it('refuses to mount a volume of an unknown format version, saying which', async () => {
+    const redis = await restartableRedis();
+    const A = await host(uniqueVolume('format'), redis.url, 'A');
+    await redisCliAt(redis.port, ['HSET', `rfs:{${A.volume}}:vol`, 'format', '99']);
+    const mp = await makeTempDir('format-mnt');
+    const r = await runCli(['mount', mp, '--redis', redis.url, '--volume', A.volume]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^redisfs: .*format 99/);
+  });
+});
+
+async function redisCliAt(port: number, args: string[]): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  return await new Promise((resolve, reject) =>
+    execFile('redis-cli', ['-p', String(port), ...args], (e, out) => (e ? reject(e) : resolve(out))));
+}

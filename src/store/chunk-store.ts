@@ -1,7 +1,13 @@
 // ChunkStore reads and writes immutable data chunks, named by ids that are never reused.
+// Each stored chunk ends with a CRC-32 of its bytes (4 bytes, little-endian), which every read
+// verifies: a damaged or truncated chunk is EIO for the file that needs it, never wrong data.
+import { crc32 } from 'node:zlib';
+import { FsError } from '../core/errors.js';
 import type { RedisClient } from './connect.js';
 import type { VolumeKeys } from './keys.js';
 import { mapErrors } from './redis-errors.js';
+
+const TRAILER = 4;
 
 export class ChunkStore {
   private counter = 0;
@@ -13,15 +19,15 @@ export class ChunkStore {
     return `${Number(this.session).toString(36)}.${(++this.counter).toString(36)}`;
   }
 
-  /** get returns a chunk's bytes, or undefined when it is missing. */
+  /** get returns a chunk's bytes (checksum verified), or undefined when it is missing. */
   async get(id: string): Promise<Buffer | undefined> {
-    const b = await mapErrors('read chunk', () => this.redis.getBuffer(this.keys.chunk(id)));
-    return b ?? undefined;
+    const stored = await mapErrors('read chunk', () => this.redis.getBuffer(this.keys.chunk(id)));
+    return stored ? unseal(stored, id) : undefined;
   }
 
   /** put uploads a chunk under an id from newId(). */
   async put(id: string, data: Buffer): Promise<void> {
-    await mapErrors('write chunk', () => this.redis.set(this.keys.chunk(id), data));
+    await mapErrors('write chunk', () => this.redis.set(this.keys.chunk(id), seal(data)));
   }
 
   /** delete removes chunks nothing references any more (reclaimed after their grace period). */
@@ -30,4 +36,20 @@ export class ChunkStore {
     // One key per command: on Redis Cluster the chunks live in different slots.
     await mapErrors('delete chunks', () => Promise.all(ids.map((id) => this.redis.unlink(this.keys.chunk(id)))));
   }
+}
+
+/** seal appends the checksum trailer to a chunk's bytes. */
+export function seal(data: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(data.length + TRAILER);
+  data.copy(out);
+  out.writeUInt32LE(crc32(data), data.length);
+  return out;
+}
+
+/** unseal checks and strips the trailer; a mismatch is EIO naming the chunk. */
+export function unseal(stored: Buffer, id: string): Buffer {
+  if (stored.length < TRAILER) throw new FsError('EIO', `chunk ${id} is truncated (${stored.length} bytes)`);
+  const data = stored.subarray(0, stored.length - TRAILER);
+  if (crc32(data) !== stored.readUInt32LE(stored.length - TRAILER)) throw new FsError('EIO', `chunk ${id} fails its checksum`);
+  return data;
 }

@@ -7,6 +7,7 @@ import { VolumeKeys } from './keys.js';
 import { defineScripts, type RunScript, type ScriptArg } from './scripts.js';
 import { mapErrors } from './redis-errors.js';
 import { parseItem, type Invalidation } from './invalidation.js';
+import { log } from '../core/log.js';
 
 export const FORMAT_VERSION = 1;
 const INO_BATCH = 256;
@@ -118,8 +119,16 @@ export class MetaStore {
     const [next, flat] = await mapErrors('readdir', () => this.redis.hscan(this.keys.entries(dir), cursor, 'COUNT', count));
     const entries: DirEntry[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
-      const { ino, type } = parseEntryValue(flat[i + 1]!);
-      entries.push({ name: flat[i]!, ino, type });
+      const name = flat[i]!;
+      // A damaged entry (bad value, or a name no file system may hold) is left out of the
+      // listing and logged; the rest of the directory lists as usual.
+      try {
+        if (!validName(name)) throw new FsError('EIO', `invalid name ${JSON.stringify(name)}`);
+        const { ino, type } = parseEntryValue(flat[i + 1]!);
+        entries.push({ name, ino, type });
+      } catch (err) {
+        log.error({ dir, name, err: String(err) }, 'corrupt directory entry skipped');
+      }
     }
     return { entries, cursor: next };
   }
@@ -255,6 +264,10 @@ function pairs(flat: string[]): Record<string, string> {
 
 const TYPES = new Set<string>(['f', 'd', 'l', 'p', 's', 'c', 'b']);
 
+function validName(name: string): boolean {
+  return name.length > 0 && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+}
+
 export function parseEntryValue(v: string): { ino: Ino; type: FileType } {
   const type = v.charAt(0);
   const ino = Number(v.slice(1));
@@ -274,6 +287,8 @@ export function parseAttr(ino: Ino, h: Record<string, string>): Attr | undefined
     try { return BigInt(h[k] ?? '0'); } catch { throw new FsError('EIO', `inode ${ino}: corrupt field ${k}`); }
   };
   if (!TYPES.has(h.t)) throw new FsError('EIO', `inode ${ino}: unknown type '${h.t}'`);
+  const size = num('s');
+  if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EIO', `inode ${ino}: impossible size ${h.s}`);
   return {
     ino,
     type: h.t as FileType,
@@ -281,7 +296,7 @@ export function parseAttr(ino: Ino, h: Record<string, string>): Attr | undefined
     uid: num('u'),
     gid: num('g'),
     nlink: num('n'),
-    size: num('s'),
+    size,
     atimeNs: ns('at'),
     mtimeNs: ns('mt'),
     ctimeNs: ns('ct'),
