@@ -13,7 +13,6 @@ import { VOLUME_NAME } from '../../store/keys.js';
 import { parseSize } from '../size.js';
 import { CliError } from '../cli-error.js';
 
-const CONFIG_ENV = 'REDISFS_DAEMON_CONFIG';
 const READY_TIMEOUT_MS = 60_000;
 
 export function mountCommand(y: Argv): Argv {
@@ -120,8 +119,6 @@ async function runForeground(cfg: MountConfig): Promise<void> {
   await m.done;
 }
 
-// The daemon reads its configuration from the environment, not argv: argv shows in `ps`,
-// and the Redis URL may carry a password.
 async function runBackground(cfg: MountConfig): Promise<void> {
   const log = logFile(cfg.mountpoint);
   mkdirSync(dirname(log), { recursive: true });
@@ -130,8 +127,10 @@ async function runBackground(cfg: MountConfig): Promise<void> {
   const child = spawn(process.execPath, [main, 'mount', cfg.mountpoint, '--daemon-child'], {
     detached: true,
     stdio: ['ignore', out, out, 'ipc'],
-    env: { ...process.env, [CONFIG_ENV]: JSON.stringify(cfg) },
   });
+  // The configuration (the Redis URL may carry a password) goes over the IPC channel: argv
+  // shows in `ps`, and a process's initial environment stays readable in /proc/PID/environ.
+  child.send({ config: cfg });
   const outcome = await new Promise<{ ok: true } | { ok: false; error: string }>((done) => {
     const timer = setTimeout(() => done({ ok: false, error: `the mount did not become ready within ${READY_TIMEOUT_MS / 1000} s; see ${log}` }), READY_TIMEOUT_MS);
     child.on('message', (m: { ready?: boolean; error?: string }) => {
@@ -152,10 +151,14 @@ async function runBackground(cfg: MountConfig): Promise<void> {
 }
 
 async function runDaemonChild(): Promise<void> {
-  const raw = process.env[CONFIG_ENV];
-  delete process.env[CONFIG_ENV];
-  if (!raw || !process.send) throw new CliError('--daemon-child is internal');
-  const cfg = JSON.parse(raw) as MountConfig;
+  if (!process.send) throw new CliError('--daemon-child is internal');
+  const cfg = await new Promise<MountConfig>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CliError('--daemon-child got no configuration')), 10_000);
+    process.once('message', (m: { config?: MountConfig }) => {
+      clearTimeout(timer);
+      if (m.config) resolve(m.config); else reject(new CliError('--daemon-child got no configuration'));
+    });
+  });
   let m;
   try {
     m = await mount(cfg);
