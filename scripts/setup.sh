@@ -14,7 +14,7 @@ say() { echo "setup: $*" >&2; }
 # Runtime: libfuse2 fuse3 redis-server. Building fuse-native: libfuse-dev pkg-config make g++
 # python3 patch. Building the lowlevel binding: libfuse3-dev (+ pkg-config make g++ python3).
 # Tests: rsync git attr (setfattr/getfattr), tar/diff/find/du (essential anyway).
-PKGS="libfuse2 fuse3 redis-server libfuse-dev libfuse3-dev pkg-config make g++ python3 patch rsync git attr"
+PKGS="libfuse2 fuse3 redis-server libfuse-dev libfuse3-dev pkg-config make g++ python3 patch rsync git attr openssl"
 
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=""

@@ -10,9 +10,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   dumpLogsOnFailure,
   findProcesses,
+  freePort,
   makeTempDir,
   mountHost,
   processCmdline,
+  RestartableRedis,
   runCli,
   startPrivateRedis,
   tmpRoot,
@@ -26,10 +28,12 @@ const run = promisify(execFile);
 const PASSWORD = 'pa55-word-never-in-argv';
 const hosts: Host[] = [];
 const servers: RedisInstance[] = [];
+const tlsServers: RestartableRedis[] = [];
 dumpLogsOnFailure(() => hosts);
 afterAll(async () => {
   await Promise.all(hosts.map((h) => h.stop()));
   await Promise.all(servers.map((s) => s.stop()));
+  await Promise.all(tlsServers.map((s) => s.kill('SIGKILL')));
   await Promise.all(publicDirs.map((d) => fs.rm(d, { recursive: true, force: true })));
 });
 
@@ -114,5 +118,33 @@ describe('other users', () => {
     const write = await asNobody(['touch', A.p('new-by-nobody')]);
     expect(write.stderr).toMatch(/Permission denied/);
     await waitFor(async () => expect(await fs.readdir(A.p(''))).not.toContain('new-by-nobody'));
+  });
+});
+
+describe('TLS (rediss://)', () => {
+  it('mounts over TLS with --tls-ca, and says why when the server\'s certificate is not trusted', async () => {
+    const dir = await makeTempDir('tls');
+    const ssl = (args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
+    await ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=redisfs-test-ca']);
+    await ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+    await fs.writeFile(path.join(dir, 'ext'), 'subjectAltName=IP:127.0.0.1\n');
+    await ssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext']);
+    const port = await freePort();
+    const redis = new RestartableRedis(port, dir, [
+      '--port', '0', '--tls-port', String(port), '--tls-cert-file', path.join(dir, 'server.crt'),
+      '--tls-key-file', path.join(dir, 'server.key'), '--tls-ca-cert-file', path.join(dir, 'ca.crt'), '--tls-auth-clients', 'no',
+    ], 'tls');
+    await redis.start();
+    tlsServers.push(redis);
+    const url = `rediss://127.0.0.1:${port}`;
+    const volume = uniqueVolume('tls');
+    const A = await mountHost({ volume, redisUrl: url, label: 'A', extraArgs: ['--tls-ca', path.join(dir, 'ca.crt')] });
+    hosts.push(A);
+    await fs.writeFile(A.p('over-tls'), 'encrypted in transit');
+    expect(await fs.readFile(A.p('over-tls'), 'utf8')).toBe('encrypted in transit');
+    const mp = await makeTempDir('tls-mnt');
+    const r = await runCli(['mount', mp, '--redis', url, '--volume', volume]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^redisfs: TLS with Redis at rediss:\/\/127\.0\.0\.1:\d+\/? failed: .*--tls-ca/);
   });
 });

@@ -15,6 +15,8 @@ import type { OpStats } from '../vfs/op-stats.js';
 import { ensureEmbeddedRedis } from './embedded-redis.js';
 import { checkMountpoint, mountedType } from './mountpoint.js';
 import { pidFile } from './paths.js';
+import { instrumentRedis } from '../store/redis-metrics.js';
+import { Instruments, urlWithoutPassword } from './instruments.js';
 
 export interface MountConfig {
   mountpoint: string;
@@ -31,6 +33,8 @@ export interface MountConfig {
   debugFuse: boolean;
   /** Which FUSE binding serves the mount. */
   binding: FuseBinding;
+  /** HOST:PORT of the Prometheus/JSON endpoint (--metrics); undefined: none. */
+  metrics?: string | undefined;
   /** Replicas that must acknowledge each commit (Redis WAIT); 0 for none. */
   waitReplicas: number;
   tls: TlsFiles;
@@ -62,6 +66,7 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
   const url = cfg.redisUrl ?? (await ensureEmbeddedRedis()).url;
   const target: RedisTarget = { url, password: cfg.password, ioTimeoutMs: cfg.ioTimeoutMs, tls: cfg.tls };
   const redis = await connect(target, `redisfs:${cfg.volume}`);
+  const redisCounters = instrumentRedis(redis);
   let sub: RedisClient | undefined;
   try {
     const check = await checkServer(redis, cfg.allowEviction);
@@ -78,7 +83,15 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
     await subscribe(sub, meta.keys.inval, session, vfs);
 
     const adapter = await makeAdapter(cfg, vfs);
-    await adapter.mount();
+    const instruments = new Instruments(redis, meta, vfs, adapter.opStats, redisCounters,
+      { mountpoint: cfg.mountpoint, volume: cfg.volume, redisUrl: urlWithoutPassword(url), metrics: cfg.metrics });
+    await instruments.start();
+    try {
+      await adapter.mount();
+    } catch (err) {
+      await instruments.stop();
+      throw err;
+    }
     const reclaimer = new Reclaimer(redis, meta.keys, chunks);
     reclaimer.start();
     await writePid(cfg.mountpoint);
@@ -98,6 +111,7 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
           await adapter.unmount().catch((err: unknown) => log.warn({ err: String(err) }, 'unmount failed'));
         }
         await rm(pidFile(cfg.mountpoint), { force: true });
+        await instruments.stop();
         subConn.disconnect();
         await redis.quit().catch(() => redis.disconnect());
         resolve();

@@ -16,3 +16,8 @@ export function pidFile(mountpoint: string): string {
 export function logFile(mountpoint: string): string {
   return join(redisfsHome(), 'logs', `${encodeURIComponent(mountpoint)}.log`);
 }
+
+/** infoFile names the file where a daemon records its volume, Redis (no password) and session. */
+export function infoFile(mountpoint: string): string {
+  return join(redisfsHome(), 'run', `${encodeURIComponent(mountpoint)}.json`);
+}

@@ -149,14 +149,18 @@ export async function connect(target: RedisTarget, name: string): Promise<RedisC
   } else {
     client = new Redis({ ...parsed.options, connectionName: name });
   }
-  client.on('error', () => { /* reported through command failures and the ready wait below */ });
+  // Connection errors arrive as events; the promise below often only says "Connection is
+  // closed", so the last event (a TLS or socket error) is the better explanation.
+  let lastEvent: Error | undefined;
+  client.on('error', (err: Error) => { lastEvent = err; });
   const where = safeUrl(target.url);
   try {
     await withTimeout(client.connect(), target.ioTimeoutMs + 500, `Redis at ${where} did not answer within ${target.ioTimeoutMs} ms`);
     await client.ping();
   } catch (err) {
     client.disconnect();
-    throw new ConnectError(describeFailure(err, where));
+    const generic = err instanceof Error && /Connection is closed/.test(err.message);
+    throw new ConnectError(describeFailure(generic && lastEvent ? lastEvent : err, where));
   }
   return client;
 }
@@ -174,6 +178,7 @@ function describeFailure(err: unknown, where: string): string {
   if (/ENOTFOUND|EAI_AGAIN/.test(msg)) return `cannot connect to Redis at ${where}: unknown host`;
   if (/ENOENT/.test(msg)) return `cannot connect to Redis at ${where}: no such socket`;
   if (/All sentinels are unreachable|No sentinel/i.test(msg)) return `cannot reach any sentinel of ${where}`;
+  if (/certificate|self.signed|SSL|TLS|handshake/i.test(msg)) return `TLS with Redis at ${where} failed: ${msg} (give the server's CA with --tls-ca)`;
   return msg.startsWith('Redis at') || msg.startsWith('cannot') ? msg : `cannot connect to Redis at ${where}: ${msg}`;
 }
 

@@ -20,6 +20,12 @@
  *   rfs:{V}:reclaim      zset   chunk ids no longer referenced, scored by ms time of release;
  *                                deleted after a grace period (other hosts may still read them)
  *   rfs:{V}:inval        pub/sub channel of invalidations (see invalidation.ts)
+ *   rfs:{V}:mounts       hash   session -> JSON {host, pid, mountpoint, version, kind, started,
+ *                                heartbeat (ms), staleMs}: every live mount (and import) of the
+ *                                volume; an entry whose heartbeat is older than its staleMs is
+ *                                stale, and the next mount to notice reaps it (mounts.ts)
+ *   rfs:{V}:mstat:<s>    string JSON counters of session s (ops, bytes, cache, Redis, commits),
+ *                                rewritten every second with a TTL: `redisfs stats` reads them
  *
  * Data — immutable chunks, no hash tag, so on Redis Cluster they spread over every shard:
  *   rfs:V:k:<chunk id>   string chunk bytes; ids are "<session>.<counter>" in base 36, so a
@@ -35,6 +41,8 @@ export class VolumeKeys {
   readonly ctr: string;
   readonly reclaim: string;
   readonly inval: string;
+  readonly orphans: string;
+  readonly mounts: string;
   private readonly chunkPrefix: string;
 
   constructor(readonly volume: string) {
@@ -44,6 +52,8 @@ export class VolumeKeys {
     this.ctr = this.prefix + 'ctr';
     this.reclaim = this.prefix + 'reclaim';
     this.inval = this.prefix + 'inval';
+    this.orphans = this.prefix + 'orphans';
+    this.mounts = this.prefix + 'mounts';
     this.chunkPrefix = `rfs:${volume}:k:`;
   }
 
@@ -53,4 +63,18 @@ export class VolumeKeys {
   inline(ino: Ino): string { return `${this.prefix}d:${ino}`; }
   xattrs(ino: Ino): string { return `${this.prefix}x:${ino}`; }
   chunk(id: string): string { return this.chunkPrefix + id; }
+  mountStats(session: string): string { return `${this.prefix}mstat:${session}`; }
+  /** Patterns for SCAN MATCH over every key of one kind (fsck, gc). */
+  get inodePattern(): string { return `${scanEscape(this.prefix)}i:*`; }
+  get chunkMapPattern(): string { return `${scanEscape(this.prefix)}c:*`; }
+  get chunkPattern(): string { return `${scanEscape(this.chunkPrefix)}*`; }
+  /** inoOf parses the inode number out of a key built by inode() or chunkMap(). */
+  inoOf(key: string): number { return Number(key.slice(key.lastIndexOf(':') + 1)); }
+  /** chunkIdOf parses the chunk id out of a key built by chunk(). */
+  chunkIdOf(key: string): string { return key.slice(this.chunkPrefix.length); }
+}
+
+// SCAN MATCH treats * ? [ ] and backslash as glob characters; the volume's hash tag braces are literal.
+function scanEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }

@@ -52,6 +52,24 @@ export interface ContentCommit {
   chunks?: Map<number, string>;
 }
 
+/** A node as `redisfs import` creates it: attributes, times and content at once. */
+export interface ImportedNode {
+  parent: Ino;
+  name: string;
+  type: FileType;
+  mode: number;
+  uid: number;
+  gid: number;
+  rdev?: number;
+  target?: string;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  size: number;
+  /** Content of a small file; or chunks (index → id) uploaded beforehand. */
+  inline?: Buffer;
+  chunks?: Map<number, string>;
+}
+
 export class MetaStore {
   readonly keys: VolumeKeys;
   private readonly run: RunScript;
@@ -60,6 +78,8 @@ export class MetaStore {
   private inoEnd = 0;
   private inoRefill: Promise<void> | undefined;
   settings: VolumeSettings = { chunkSize: 1 << 20, inlineMax: 8192 };
+  /** Content commits sent by this session (for stats). */
+  commits = 0;
 
   /**
    * Replicas that must acknowledge a commit before it returns (Redis WAIT), 0 for none. On a
@@ -213,6 +233,7 @@ export class MetaStore {
       for (const [idx, id] of c.chunks ?? []) args.push(idx, id);
     }
     const items = await this.change('commit', args);
+    this.commits++;
     if (this.waitReplicas > 0) {
       const acked = await mapErrors('wait for replicas', () => this.redis.wait(this.waitReplicas, this.waitTimeoutMs));
       if (acked < this.waitReplicas) {
@@ -243,6 +264,55 @@ export class MetaStore {
   async usage(): Promise<{ bytes: number; inodes: number }> {
     const [bytes, inodes] = await mapErrors('statfs', () => this.redis.hmget(this.keys.ctr, 'bytes', 'inodes'));
     return { bytes: Number(bytes ?? 0), inodes: Number(inodes ?? 0) };
+  }
+
+  // ---- operations tools (import, fsck, stale mounts) ------------------------------------
+
+  /** importNode creates a node with its times and content (inline, or chunks uploaded first) in one step. */
+  async importNode(node: ImportedNode): Promise<{ ino: Ino; changed: Invalidation[] }> {
+    const ino = await this.allocIno();
+    const args: ScriptArg[] = [
+      node.parent, node.name, node.type, ino, node.mode, node.uid, node.gid, node.rdev ?? 0, node.target ?? '',
+      node.atimeNs.toString(), node.mtimeNs.toString(), node.size,
+    ];
+    if (node.chunks) {
+      args.push('0');
+      for (const [idx, id] of node.chunks) args.push(idx, id);
+    } else {
+      args.push('1', node.inline ?? Buffer.alloc(0));
+    }
+    return { ino, changed: await this.change('importNode', args) };
+  }
+
+  /** heartbeat writes this session's registry entry (stamped with Redis's clock) and stats. */
+  async heartbeat(entryPrefix: string, stats: string, statsTtlMs: number): Promise<number> {
+    return Number(await mapErrors('heartbeat', () => this.run('heartbeat', this.keys.vol, [this.session, '0', entryPrefix, stats, statsTtlMs])));
+  }
+
+  /** reapMount removes a stale mount's registry entry and purges the orphans it held open. */
+  reapMount(deadSession: string, entrySeen: string): Promise<Invalidation[]> {
+    return this.change('reapMount', [deadSession, entrySeen]);
+  }
+
+  /** dropEntry removes an entry whose inode is missing (if it is still so). */
+  dropEntry(parent: Ino, name: string, valueSeen: string): Promise<Invalidation[]> {
+    return this.change('dropEntry', [parent, name, valueSeen]);
+  }
+
+  /** setNlink corrects a link count (if it is still the one seen). */
+  setNlink(ino: Ino, seen: number, want: number): Promise<Invalidation[]> {
+    return this.change('setNlink', [ino, seen, want]);
+  }
+
+  /** dropChunkRefs removes chunk-map entries (index → id, if unchanged) so they read as holes. */
+  dropChunkRefs(ino: Ino, refs: ReadonlyArray<readonly [number, string]>): Promise<Invalidation[]> {
+    return this.change('dropChunkRefs', [ino, ...refs.flat()]);
+  }
+
+  /** attachLost names an unreachable inode #<ino> in /lost+found. */
+  async attachLost(ino: Ino): Promise<Invalidation[]> {
+    const lf = await this.allocIno();
+    return this.change('attachLost', [ino, lf, process.getuid?.() ?? 0, process.getgid?.() ?? 0]);
   }
 
   private async change(script: Parameters<RunScript>[0], args: ScriptArg[], now = nowNs()): Promise<Invalidation[]> {

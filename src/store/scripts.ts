@@ -7,6 +7,7 @@ const LUA_DIR = new URL('./lua/', import.meta.url);
 const SCRIPTS = [
   'initVolume', 'createNode', 'removeEntry', 'rename', 'link', 'setAttr', 'commit',
   'setXattr', 'removeXattr', 'purgeOrphan', 'loadFile',
+  'heartbeat', 'reapMount', 'importNode', 'dropEntry', 'setNlink', 'dropChunkRefs', 'attachLost',
 ] as const;
 export type ScriptName = (typeof SCRIPTS)[number];
 

@@ -50,4 +50,5 @@ export class ChunkCache {
   }
 
   get bytes(): number { return this.lru.calculatedSize; }
+  get maxBytes(): number { return this.lru.maxSize; }
 }

@@ -59,6 +59,8 @@ export class Vfs {
   /** Open inodes that may have lost their last name (orphans to purge at last close). */
   private readonly kept = new Set<Ino>();
   private nextFh = 1;
+  /** Bytes read and written through this VFS, and invalidations heard, since it started (for stats). */
+  readonly io = { bytesRead: 0, bytesWritten: 0, invalidations: 0 };
   private readonly settings: VolumeSettings;
   onRemoteChange: ChangeListener | undefined;
   /**
@@ -81,6 +83,7 @@ export class Vfs {
 
   /** remoteChanged drops what another host changed (called for each pub/sub message). */
   remoteChanged(items: readonly Invalidation[]): void {
+    this.io.invalidations += items.length;
     this.metaCache.apply(items);
     for (const it of items) {
       if (it.kind !== 'inode') continue;
@@ -261,6 +264,12 @@ export class Vfs {
   }
 
   async read(fh: number, offset: number, length: number): Promise<Buffer> {
+    const out = await this.readHandle(fh, offset, length);
+    this.io.bytesRead += out.length;
+    return out;
+  }
+
+  private async readHandle(fh: number, offset: number, length: number): Promise<Buffer> {
     const h = this.handle(fh);
     const w = this.writers.get(h.ino);
     if (w && (w.modified || !w.stale)) return w.read(offset, length);
@@ -275,7 +284,9 @@ export class Vfs {
   async write(fh: number, offset: number, data: Buffer): Promise<number> {
     const h = this.handle(fh);
     const w = await this.writerFor(h.ino);
-    return w.write(offset, data, h.append);
+    const n = await w.write(offset, data, h.append);
+    this.io.bytesWritten += n;
+    return n;
   }
 
   /** flush commits the file's changes (close() returns its error). */

@@ -36,6 +36,7 @@ export function mountCommand(y: Argv): Argv {
       .option('tls-ca', { type: 'string', describe: 'CA certificate file for rediss:// (and +tls) URLs' })
       .option('tls-cert', { type: 'string', describe: 'Client certificate file for TLS' })
       .option('tls-key', { type: 'string', describe: 'Client key file for TLS' })
+      .option('metrics', { type: 'string', describe: 'Serve Prometheus metrics at http://HOST:PORT/metrics and JSON at /status (e.g. 127.0.0.1:9567; loopback unless a host is named)' })
       .option('debug-fuse', { type: 'boolean', default: false, hidden: true })
       .option('daemon-child', { type: 'boolean', default: false, hidden: true })
       .example('$0 mount /srv/uploads', 'Mount the default volume on a local Redis started on demand')
@@ -64,6 +65,7 @@ interface MountArgs {
   chunkSize: string;
   inlineMax: string;
   debugFuse: boolean;
+  metrics: string | undefined;
   binding: string;
   waitReplicas: number;
   tlsCa: string | undefined;
@@ -101,6 +103,7 @@ function buildConfig(a: MountArgs): MountConfig {
     chunkSize,
     inlineMax: Math.min(size('inline-max', a.inlineMax), chunkSize),
     debugFuse: a.debugFuse,
+    metrics: a.metrics,
     waitReplicas: Math.max(0, Math.floor(a.waitReplicas)),
     tls: { ca: a.tlsCa, cert: a.tlsCert, key: a.tlsKey },
     binding: parseBinding(a.binding),

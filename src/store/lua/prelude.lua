@@ -14,6 +14,8 @@ local K_ctr = P .. 'ctr'
 local K_reclaim = P .. 'reclaim'
 local K_inval = P .. 'inval'
 local K_orphans = P .. 'orphans'
+local K_mounts = P .. 'mounts'
+local function K_mstat(session) return P .. 'mstat:' .. session end
 
 local SESSION = ARGV[1]
 local NOW = ARGV[2]
