@@ -4,6 +4,11 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { mountCommand } from './commands/mount.js';
 import { umountCommand } from './commands/umount.js';
+import { statsCommand } from './commands/stats.js';
+import { statusCommand } from './commands/status.js';
+import { gcCommand } from './commands/gc.js';
+import { fsckCommand } from './commands/fsck.js';
+import { importCommand } from './commands/import.js';
 
 function fail(message: string): never {
   process.stderr.write(`redisfs: ${message.split('\n')[0]}\n`);
@@ -22,6 +27,11 @@ let y = yargs(hideBin(process.argv))
   .fail((msg, err) => fail(err ? err.message : msg));
 y = mountCommand(y);
 y = umountCommand(y);
+y = statsCommand(y);
+y = statusCommand(y);
+y = fsckCommand(y);
+y = gcCommand(y);
+y = importCommand(y);
 
 try {
   await y.parseAsync();
