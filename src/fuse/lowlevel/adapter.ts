@@ -12,6 +12,7 @@ import { lowLevelOptionString, type LowLevelMountOptions } from './options.js';
 
 const ENOENT = errnoNumber('ENOENT');
 const ERANGE = errnoNumber('ERANGE');
+const ENODATA = errnoNumber('ENODATA');
 /** Bytes a readdirplus entry takes besides its name (fuse_entry_out + fuse_dirent, rounded up). */
 const DIRENTPLUS_BYTES = 160;
 const INIT_TIMEOUT_MS = 10_000;
@@ -44,6 +45,14 @@ export class FuseLowLevelAdapter {
   /** Counts batches of other hosts' changes: an answer computed across one gets no kernel caching. */
   private remoteEpoch = 0;
   private readonly one = new Float64Array(ATTR_SIZE);
+  /**
+   * Inodes known to have no security.capability xattr. The kernel asks for it before every
+   * write (to drop file capabilities) and no FUSE flag stops it: without this, each write()
+   * costs a Redis round trip. Dropped on any xattr change here and on other hosts' changes.
+   */
+  private readonly noCaps = new Set<Ino>();
+  /** Counts xattr changes made here (an ENODATA computed across one is not remembered). */
+  private xattrEpoch = 0;
   /** The kernel's references (lookup counts) per inode, the root's excepted. */
   private readonly lookups = new Map<Ino, number>();
   private initDone: ((err?: Error) => void) | undefined;
@@ -92,7 +101,11 @@ export class FuseLowLevelAdapter {
     // Entries first: a name the kernel still trusted, leading to an inode whose attributes it
     // had just dropped, would make a stat ask for a deleted inode (ENOENT) instead of the name.
     for (const it of items) if (it.kind === 'entry') this.ll.notifyInvalEntry(s, it.parent, it.name);
-    for (const it of items) if (it.kind === 'inode') this.ll.notifyInvalInode(s, it.ino, 0, 0);
+    for (const it of items) {
+      if (it.kind !== 'inode') continue;
+      this.noCaps.delete(it.ino);
+      this.ll.notifyInvalInode(s, it.ino, 0, 0);
+    }
   }
 
   private referenced(ino: Ino, n = 1): void {
@@ -213,13 +226,17 @@ export class FuseLowLevelAdapter {
         return this.run('statfs', id, () => vfs.statfs(), (st) =>
           ll.replyStatfs(id, Float64Array.of(st.bsize, st.bsize, st.blocks, st.bfree, st.bavail, st.files, st.ffree, st.ffree, st.namemax)));
       case Op.SETXATTR:
+        this.noCaps.delete(n(0));
+        this.xattrEpoch++;
         return this.run('setxattr', id, () => vfs.setxattr(n(0), s(1), a[2] as Buffer, n(3)), this.replyOk(id));
       case Op.GETXATTR:
-        return this.run('getxattr', id, () => vfs.getxattr(n(0), s(1)), (v) => this.replyXattr(id, v, n(2)));
+        return this.getxattr(id, n(0), s(1), n(2));
       case Op.LISTXATTR:
         return this.run('listxattr', id, () => vfs.listxattr(n(0)),
           (names) => this.replyXattr(id, Buffer.from(names.map((x) => `${x}\0`).join('')), n(1)));
       case Op.REMOVEXATTR:
+        this.noCaps.delete(n(0));
+        this.xattrEpoch++;
         return this.run('removexattr', id, () => vfs.removexattr(n(0), s(1)), this.replyOk(id));
       case Op.ACCESS:
         // default_permissions: the kernel checks mode bits itself; this only says it exists.
@@ -279,6 +296,27 @@ export class FuseLowLevelAdapter {
       fillAttr(this.one, 0, attr, this.vfs.chunkSize);
       if (this.ll.replyCreate(id, this.one, t.entry, t.attr, fh, 0)) this.referenced(attr.ino);
     });
+  }
+
+  private getxattr(id: number, ino: Ino, name: string, size: number): void {
+    const caps = name === 'security.capability';
+    if (caps && this.noCaps.has(ino)) {
+      this.ll.replyErr(id, ENODATA);
+      return;
+    }
+    const epoch = this.remoteEpoch;
+    const xepoch = this.xattrEpoch;
+    this.run('getxattr', id, async () => {
+      try {
+        return await this.vfs.getxattr(ino, name);
+      } catch (err) {
+        if (caps && isFsError(err) && err.code === 'ENODATA' && epoch === this.remoteEpoch && xepoch === this.xattrEpoch) {
+          if (this.noCaps.size >= 100_000) this.noCaps.clear();
+          this.noCaps.add(ino);
+        }
+        throw err;
+      }
+    }, (v) => this.replyXattr(id, v, size));
   }
 
   private replyXattr(id: number, value: Buffer, size: number): void {
