@@ -16,7 +16,7 @@ export type Job =
   | { kind: 'smallDelete'; dir: string }
   | { kind: 'meta'; dir: string; count: number }
   | { kind: 'randRead'; file: string; count: number; block: number }
-  | { kind: 'visibility'; writeDir: string; readDir: string; mode: 'overwrite' | 'new'; rounds: number; timeoutMs: number; budgetMs: number };
+  | { kind: 'visibility'; writeDir: string; readDir: string; mode: 'overwrite' | 'new'; rounds: number; timeoutMs: number; budgetMs: number; pollUs: number };
 
 /** What a job measured: ops and bytes over seconds, plus job-specific figures. */
 export interface JobResult {
@@ -55,6 +55,12 @@ export function runJob(job: Job): JobResult {
     case 'randRead': return randRead(job.file, job.count, job.block);
     case 'visibility': return visibility(job);
   }
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** sleepSync blocks this worker for `ms` (fractions allowed) without spinning. */
+function sleepSync(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
 }
 
 const nowS = (): number => Number(process.hrtime.bigint()) / 1e9;
@@ -192,6 +198,7 @@ function visibility(job: Extract<Job, { kind: 'visibility' }>): JobResult {
           // not there yet (new file)
         }
         if (got === content) { seen = true; break; }
+        if (job.pollUs > 0) sleepSync(job.pollUs / 1000);
       }
       rounds++;
       if (seen) latencies.push((nowS() - t0) * 1000);
