@@ -125,6 +125,9 @@ describe('Redis Cluster', () => {
     // Kill the master that holds the volume's metadata slot: its replica takes over.
     const slot = Number((await redisCli(nodes[0]!.port, ['CLUSTER', 'KEYSLOT', `rfs:{${volume}}:vol`])).trim());
     const owner = await slotOwner(nodes, slot);
+    // Replication is asynchronous: wait until the owner's replica has every write so far, as an
+    // operator would before a planned failover (an unsynced replica would take over empty).
+    await waitFor(async () => expect((await redisCli(owner.port, ['WAIT', '1', '1000'])).trim()).toBe('1'), { timeoutMs: 15_000 });
     await owner.kill('SIGKILL');
     const t0 = performance.now();
     await waitFor(async () => fs.writeFile(A.p('after-failover'), 'still here'), { timeoutMs: 30_000, intervalMs: 100 });
