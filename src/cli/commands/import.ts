@@ -30,6 +30,8 @@ export function importCommand(y: Argv): Argv {
       const dir = resolve(argv.dir as string);
       if (!Number.isInteger(argv.concurrency) || argv.concurrency < 1) throw new CliError('--concurrency must be a positive integer');
       const vol = await openVolume(argv, { create: true, name: 'import' });
+      // Many small scripts in flight at once: send each tick's commands as one write.
+      (vol.redis.options as { enableAutoPipelining?: boolean }).enableAutoPipelining = true;
       const counters = instrumentRedis(vol.redis);
       const chunks = new ChunkStore(vol.redis, vol.meta.keys, vol.meta.sessionId);
       const progress = makeProgress(argv.quiet || argv.json);
