@@ -4,7 +4,7 @@
 // hosts A and B of one fresh volume, a null FUSE filesystem and (with --peers) sshfs twice,
 // runs every workload in worker processes, prints a table and writes JSON under .bench/.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import { RedisStats } from './redis-stats.js';
 import { aggregate, runJob, runJobs } from './run-workers.js';
 import { aheadOfPeer, ratio, renderTable, verdict, type Figures } from './table.js';
 import {
-  localTarget, mountRedisfs, nullTarget, peersNote, redisfsTarget, removeTree, sshfsTarget, startRedis, type Target,
+  localTarget, mountRedisfs, nullTarget, nfsNote, redisfsTarget, removeTree, sshfsTarget, startRedis, type Target,
   type TargetName,
 } from './targets.js';
 
@@ -123,7 +123,7 @@ function clearStaleRuns(): void {
     if (!m || Number(m[1]) === process.pid) continue;
     if (existsSync(`/proc/${m[1]}`)) continue;
     const dir = join(tmpdir(), name);
-    for (const line of spawnSync('cat', ['/proc/mounts']).stdout.toString().split('\n')) {
+    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
       const mnt = line.split(' ')[1];
       if (mnt?.startsWith(dir + '/')) spawnSync('fusermount', ['-uz', mnt]);
     }
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   const daemon = { logDir, binding: args.binding, nodeArgs: args.profile ? ['--cpu-prof', `--cpu-prof-dir=${logDir}`] : [] };
   const rfs = await redisfsTarget(root, redis.url, volume, { ...daemon, cacheSize: sizes.hostCache });
   targets.push(rfs, await nullTarget(root), localTarget(root));
-  notes.push(peersNote());
+  notes.push(nfsNote());
   if (args.peers) {
     try {
       targets.push(await sshfsTarget(root));

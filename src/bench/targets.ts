@@ -2,7 +2,7 @@
 // (null, local, and with --peers sshfs), each as two directories `a` and `b` that play the two
 // hosts, plus the pids whose CPU and memory are watched.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,6 @@ export async function startRedis(dir: string): Promise<Redis> {
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no',
     '--loglevel', 'warning',
   ], { stdio: 'ignore' }));
-  await waitFor(() => child.exitCode === null, 100, 'redis-server');
   const deadline = Date.now() + 10000;
   while (!(await portOpen(port))) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);
@@ -88,9 +87,12 @@ export function localTarget(root: string): Target {
   return { name: 'local', a: dir, b: dir, pidB: undefined, stop: () => Promise.resolve() };
 }
 
-/** peersNote says which peers could not be set up, and why. */
-export function peersNote(): string {
-  return 'kernel NFS: not available on this kernel (no nfsd in /proc/filesystems, no modules), so not measured';
+/** nfsNote says why kernel NFS is not among the peers. */
+export function nfsNote(): string {
+  const fs = readFileSync('/proc/filesystems', 'utf8');
+  return /\bnfsd\b/.test(fs)
+    ? 'kernel NFS: available on this kernel but not set up by the bench, so not measured'
+    : 'kernel NFS: not available on this kernel (no nfsd in /proc/filesystems), so not measured';
 }
 
 /**
@@ -159,8 +161,13 @@ function ensurePackages(pkgs: string[]): void {
   if (r.status !== 0) throw new Error(`apt-get install ${missing.join(' ')} failed: ${r.stderr.toString().slice(-500)}`);
 }
 
-/** removeTree deletes a benchmark directory, refusing while something is mounted inside. */
+/** removeTree deletes a benchmark directory, unless something is still mounted inside. */
 export function removeTree(dir: string): void {
   if (!existsSync(dir)) return;
+  const mounted = readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1]?.startsWith(dir + '/'));
+  if (mounted) {
+    process.stderr.write(`bench: ${dir} still has mounts inside; not removed\n`);
+    return;
+  }
   rmSync(dir, { recursive: true, force: true });
 }
