@@ -26,13 +26,19 @@ function errno(err: unknown, op: string, path: string): number {
 // here, so no promise is dropped and every kernel request is answered.
 function reply<T>(cb: Cb, op: string, path: string, work: Promise<T>, ok: (v: T) => unknown[] = () => []): void {
   const done = opStats.start(op);
-  work.then((v) => { done(false); cb(0, ...ok(v)); }, (err: unknown) => { done(true); cb(errno(err, op, path)); });
+  work.then((v) => { done(false); cb(0, ...ok(v)); }, (err: unknown) => { done(failed(err)); cb(errno(err, op, path)); });
+}
+
+// A name that does not exist is an answer, not a failure: every create looks its name up
+// first. Stats count it as a plain op.
+function failed(err: unknown): boolean {
+  return !(isFsError(err) && err.code === 'ENOENT');
 }
 
 // Read, write and getxattr answer with a byte count in the errno position.
 function replyCount(cb: Cb, op: string, path: string, work: Promise<number>): void {
   const done = opStats.start(op);
-  work.then((n) => { done(false); cb(n); }, (err: unknown) => { done(true); cb(errno(err, op, path)); });
+  work.then((n) => { done(false); cb(n); }, (err: unknown) => { done(failed(err)); cb(errno(err, op, path)); });
 }
 
 /** Every FUSE op this process answered: count, errors, latency. */
