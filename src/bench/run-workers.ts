@@ -12,10 +12,12 @@ type Reply = { type: 'ready' } | { type: 'result'; result: JobResult } | { type:
 /** runJobs runs each job in its own process, together, and returns their results in order. */
 export async function runJobs(jobs: Job[], timeoutMs: number): Promise<JobResult[]> {
   const workers = jobs.map(() => track(fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })));
+  // 'close' (not 'exit'): it comes after the IPC channel has delivered every message, while
+  // 'exit' can overtake a reply sent just before the worker ended.
   const next = (w: ChildProcess): Promise<Reply> => new Promise((resolve, reject) => {
-    const onExit = (code: number | null): void => reject(new Error(`bench worker exited (${code}) without a reply`));
-    w.once('exit', onExit);
-    w.once('message', (m: Reply) => { w.off('exit', onExit); resolve(m); });
+    const onClose = (code: number | null): void => reject(new Error(`bench worker exited (${code}) without a reply`));
+    w.once('close', onClose);
+    w.once('message', (m: Reply) => { w.off('close', onClose); resolve(m); });
   });
   let timer: NodeJS.Timeout | undefined;
   try {

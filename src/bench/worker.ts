@@ -15,8 +15,9 @@ process.on('message', (m: Message) => {
   if (!job) return;
   try {
     const result = runJob(job);
-    process.send?.({ type: 'result', result }, () => process.exit(0));
+    process.send?.({ type: 'result', result }, () => process.disconnect());
   } catch (err) {
-    process.send?.({ type: 'error', error: err instanceof Error ? err.message : String(err) }, () => process.exit(1));
+    process.exitCode = 1;
+    process.send?.({ type: 'error', error: err instanceof Error ? err.message : String(err) }, () => process.disconnect());
   }
 });
