@@ -1,13 +1,13 @@
 // The options every operations command shares to reach a volume (--redis, --volume,
 // --password-file), and opening it: one connection, the volume's settings checked.
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { connect, safeUrl, DEFAULT_IO_TIMEOUT_MS } from '../store/connect.js';
 import { MetaStore, FORMAT_VERSION } from '../store/meta-store.js';
 import { VOLUME_NAME } from '../store/keys.js';
 import { ensureEmbeddedRedis } from '../daemon/embedded-redis.js';
-import { infoFile } from '../daemon/paths.js';
+import { infoFile, redisfsHome } from '../daemon/paths.js';
 import type { MountInfoFile } from '../daemon/instruments.js';
 import { CliError } from './cli-error.js';
 
@@ -63,7 +63,9 @@ export async function openVolume(a: VolumeArgs, opts: { create?: boolean; name?:
       throw new CliError(`cannot read --password-file ${a.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
   }
-  const url = a.redis ?? process.env.REDISFS_REDIS ?? (await ensureEmbeddedRedis()).url;
+  // Only import may start the local redis-server; the other commands look at what is there.
+  const url = a.redis ?? process.env.REDISFS_REDIS
+    ?? (opts.create ? (await ensureEmbeddedRedis()).url : `unix://${join(redisfsHome(), 'redis', 'redis.sock')}`);
   const redis = await connect({ url, password, ioTimeoutMs: a.ioTimeout }, `redisfs:${volume}:${opts.name ?? 'admin'}`);
   const meta = new MetaStore(redis, volume);
   const close = async (): Promise<void> => { await redis.quit().catch(() => redis.disconnect()); };
