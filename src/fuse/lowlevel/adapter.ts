@@ -7,7 +7,7 @@ import { ROOT_INO, S_IFDIR, modeBits, nowNs, type Attr, type DirEntry, type Ino 
 import type { Invalidation } from '../../store/invalidation.js';
 import { OpStats } from '../../vfs/op-stats.js';
 import type { Caller, SetAttr, Vfs } from '../../vfs/vfs.js';
-import { ATTR_GEN, ATTR_SIZE, Op, SetAttrBit, addon, fillAttr, fillNameOnly, type Addon, type Session } from './addon.js';
+import { ATTR_SIZE, Op, SetAttrBit, addon, fillAttr, fillNameOnly, type Addon, type Session } from './addon.js';
 import { lowLevelOptionString, type LowLevelMountOptions } from './options.js';
 
 const ENOENT = errnoNumber('ENOENT');
@@ -16,6 +16,8 @@ const ENODATA = errnoNumber('ENODATA');
 /** Bytes a readdirplus entry takes besides its name (fuse_entry_out + fuse_dirent, rounded up). */
 const DIRENTPLUS_BYTES = 160;
 const INIT_TIMEOUT_MS = 10_000;
+/** Extra rounds of vfs.lookup while the name keeps existing and its inodes keep vanishing. */
+const LOOKUP_ROUNDS = 8;
 
 /** A listing taken at the first readdir of an open directory, served page by page. */
 interface DirHandle {
@@ -55,6 +57,13 @@ export class FuseLowLevelAdapter {
   private xattrEpoch = 0;
   /** The kernel's references (lookup counts) per inode, the root's excepted. */
   private readonly lookups = new Map<Ino, number>();
+  /**
+   * The last attributes sent for each inode the kernel references. Another host may delete
+   * an inode between the kernel's path walk and its GETATTR (the invalidation lands in
+   * between); a local filesystem would still answer for the inode the walk holds, so do we,
+   * with nlink 0, instead of failing a stat of a name that always existed with ENOENT.
+   */
+  private readonly lastAttr = new Map<Ino, Attr>();
   private initDone: ((err?: Error) => void) | undefined;
 
   constructor(private readonly vfs: Vfs, private readonly mountpoint: string, private readonly options: LowLevelMountOptions) {
@@ -108,8 +117,10 @@ export class FuseLowLevelAdapter {
     }
   }
 
-  private referenced(ino: Ino, n = 1): void {
-    if (ino !== ROOT_INO) this.lookups.set(ino, (this.lookups.get(ino) ?? 0) + n);
+  private referenced(attr: Attr): void {
+    if (attr.ino === ROOT_INO) return;
+    this.lookups.set(attr.ino, (this.lookups.get(attr.ino) ?? 0) + 1);
+    this.lastAttr.set(attr.ino, attr);
   }
 
   private forget(ino: Ino, n: number): void {
@@ -119,6 +130,7 @@ export class FuseLowLevelAdapter {
       return;
     }
     this.lookups.delete(ino);
+    this.lastAttr.delete(ino);
     this.vfs.forget(ino).catch((err: unknown) => log.warn({ ino, err: String(err) }, 'could not purge an orphan at forget'));
   }
 
@@ -159,10 +171,11 @@ export class FuseLowLevelAdapter {
   private replyEntry(id: number, attr: Attr, epoch: number): void {
     const t = this.timeouts(epoch);
     fillAttr(this.one, 0, attr, this.vfs.chunkSize);
-    if (this.ll.replyEntry(id, this.one, t.entry, t.attr)) this.referenced(attr.ino);
+    if (this.ll.replyEntry(id, this.one, t.entry, t.attr)) this.referenced(attr);
   }
 
   private replyAttr(id: number, attr: Attr, epoch: number): void {
+    if (this.lastAttr.has(attr.ino)) this.lastAttr.set(attr.ino, attr);
     fillAttr(this.one, 0, attr, this.vfs.chunkSize);
     this.ll.replyAttr(id, this.one, this.timeouts(epoch).attr);
   }
@@ -182,7 +195,7 @@ export class FuseLowLevelAdapter {
       case Op.LOOKUP:
         return this.lookup(id, n(0), s(1));
       case Op.GETATTR:
-        return this.run('getattr', id, () => vfs.getattr(n(0)), (attr, e) => this.replyAttr(id, attr, e));
+        return this.run('getattr', id, () => this.getattr(n(0)), (attr, e) => this.replyAttr(id, attr, e));
       case Op.SETATTR:
         return this.run('setattr', id, () => vfs.setattr(n(0), setAttrChanges(n(1), n(2), n(3), n(4), n(5), a[6] as bigint, a[7] as bigint)),
           (attr, e) => this.replyAttr(id, attr, e));
@@ -266,7 +279,7 @@ export class FuseLowLevelAdapter {
   private lookup(id: number, parent: Ino, name: string): void {
     const done = this.opStats.start('lookup');
     const epoch = this.remoteEpoch;
-    this.vfs.lookup(parent, name).then(
+    this.lookupSteady(parent, name).then(
       (attr) => {
         done(false);
         this.replyEntry(id, attr, epoch);
@@ -288,14 +301,38 @@ export class FuseLowLevelAdapter {
     });
   }
 
+  // The VFS retries a few times when the entry it read led to an inode deleted before it read
+  // that; a host replacing the name in a tight loop can outrun that on a loaded machine. The
+  // name exists all along (rename is atomic), so while the entry is still there, ask again.
+  private async lookupSteady(parent: Ino, name: string): Promise<Attr> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.vfs.lookup(parent, name);
+      } catch (err) {
+        if (!(isFsError(err) && err.code === 'ENOENT') || attempt >= LOOKUP_ROUNDS) throw err;
+        await this.vfs.lookupEntry(parent, name); // ENOENT: the name is really gone
+      }
+    }
+  }
+
   // The VFS opens what is there when another host created the name since the kernel's lookup
   // (no O_EXCL).
   private create(id: number, parent: Ino, name: string, mode: number, flags: number, caller: Caller): void {
     this.run('create', id, () => this.vfs.create(parent, name, mode, flags, caller), ({ attr, fh }, epoch) => {
       const t = this.timeouts(epoch);
       fillAttr(this.one, 0, attr, this.vfs.chunkSize);
-      if (this.ll.replyCreate(id, this.one, t.entry, t.attr, fh, 0)) this.referenced(attr.ino);
+      if (this.ll.replyCreate(id, this.one, t.entry, t.attr, fh, 0)) this.referenced(attr);
     });
+  }
+
+  private async getattr(ino: Ino): Promise<Attr> {
+    try {
+      return await this.vfs.getattr(ino);
+    } catch (err) {
+      const last = this.lastAttr.get(ino);
+      if (!last || !(isFsError(err) && err.code === 'ENOENT')) throw err;
+      return { ...last, nlink: 0 };
+    }
   }
 
   private getxattr(id: number, ino: Ino, name: string, size: number): void {
@@ -350,11 +387,14 @@ export class FuseLowLevelAdapter {
       const per = plus ? DIRENTPLUS_BYTES + 8 : 32;
       const page = all.slice(off, off + Math.ceil(size / per) + 1);
       const attrs = new Float64Array(page.length * ATTR_SIZE);
+      const got: (Attr | undefined)[] = [];
       if (plus) {
         await Promise.all(page.map(async (e, i) => {
           if (e.name === '.' || e.name === '..') return fillNameOnly(attrs, i, e.ino, S_IFDIR);
           try {
-            fillAttr(attrs, i, await this.vfs.getattr(e.ino), this.vfs.chunkSize);
+            const attr = await this.vfs.getattr(e.ino);
+            got[i] = attr;
+            fillAttr(attrs, i, attr, this.vfs.chunkSize);
           } catch {
             fillNameOnly(attrs, i, e.ino, modeBits(e.type)); // gone meanwhile: name only
           }
@@ -362,12 +402,17 @@ export class FuseLowLevelAdapter {
       } else {
         page.forEach((e, i) => fillNameOnly(attrs, i, e.ino, modeBits(e.type)));
       }
-      return { page, attrs };
-    }, ({ page, attrs }, epoch) => {
+      return { page, attrs, got };
+    }, ({ page, attrs, got }, epoch) => {
       const t = this.timeouts(epoch);
       const fit = this.ll.replyDir(id, size, plus, off, page.map((e) => e.name), attrs, t.entry, t.attr);
       // Each entry sent with attributes is a lookup: the kernel will forget it.
-      if (plus && fit) for (let i = 0; i < fit; i++) if (attrs[i * ATTR_SIZE + ATTR_GEN]! >= 0) this.referenced(page[i]!.ino);
+      if (plus && fit) {
+        for (let i = 0; i < fit; i++) {
+          const attr = got[i];
+          if (attr) this.referenced(attr);
+        }
+      }
     });
   }
 }
