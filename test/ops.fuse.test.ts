@@ -201,6 +201,21 @@ describe('redisfs fsck', () => {
     expect(big.length).toBe(3 * MiB);
     expect(big.subarray(MiB, 2 * MiB).equals(Buffer.alloc(MiB))).toBe(true);
     expect((await fs.stat(A.p('linked'))).nlink).toBe(2);
+
+    // A file no entry names goes to /lost+found; a file open-unlinked on a live mount is fine.
+    await fs.writeFile(A.p('lost'), 'lost and found');
+    const lostIno = (await fs.stat(A.p('lost'))).ino;
+    const held = await fs.open(A.p('dir', 'small'), 'r');
+    await fs.unlink(A.p('dir', 'small'));
+    await redis.hdel(`${P}e:1`, 'lost');
+    const unreachable = await runCli(['fsck', ...volArgs(volume), '--repair']);
+    expect(unreachable.stdout).toMatch(new RegExp(`unreachable +<inode ${lostIno}>: nlink 1 but no entry names it -> REPAIRED: moved to /lost\\+found/#${lostIno}`));
+    expect(unreachable.stdout).toMatch(/1 problem\(s\), 1 repaired/);
+    expect(await fs.readFile(A.p('lost+found', `#${lostIno}`), 'utf8')).toBe('lost and found');
+    const buf = Buffer.alloc(5); // read, not readFile: libfuse2 cannot fstat an unlinked file
+    await held.read(buf, 0, 5, 0);
+    expect(buf.toString()).toBe('small');
+    await held.close();
     await A.stop();
   });
 });
