@@ -193,8 +193,8 @@ export class MetaStore {
    * removeEntry unlinks a name (or removes an empty directory when dir is true). keep is an
    * inode the caller holds open: if this was its last name it becomes an orphan, not deleted.
    */
-  removeEntry(parent: Ino, name: string, dir: boolean, keep: Ino = 0): Promise<Invalidation[]> {
-    return this.change('removeEntry', [parent, name, dir ? '1' : '0', keep]);
+  removeEntry(parent: Ino, name: string, dir: boolean, keep: Ino = 0, now = nowNs()): Promise<Invalidation[]> {
+    return this.change('removeEntry', [parent, name, dir ? '1' : '0', keep], now);
   }
 
   /** rename moves an entry, atomically replacing a compatible target (kept if open: see removeEntry). */

@@ -13,6 +13,9 @@ import type { Invalidation } from '../store/invalidation.js';
 
 export interface CachedEntry { ino: Ino; type: FileType }
 
+/** What is known of an inode's xattrs: values by name (null: absent); complete: no others. */
+export interface CachedXattrs { complete: boolean; values: Map<string, Buffer | null> }
+
 export interface MetaCacheLimits {
   /** Most attributes, entries and contents kept. @default 200000 */
   maxItems: number;
@@ -25,11 +28,14 @@ export class MetaCache {
   private readonly contents: LRUCache<Ino, Content>;
   /** parent + '/' + name → entry, or null for a known-absent name (negative entry). */
   private readonly entries: LRUCache<string, CachedEntry | { ino: 0 }>;
+  /** The kernel asks for security.capability before every write: answering from here matters. */
+  private readonly xattrs: LRUCache<Ino, CachedXattrs>;
 
   constructor(limits: MetaCacheLimits = { maxItems: 200_000 }) {
     this.attrs = new LRUCache({ max: limits.maxItems });
     this.contents = new LRUCache({ max: Math.max(1000, limits.maxItems / 10) });
     this.entries = new LRUCache({ max: limits.maxItems });
+    this.xattrs = new LRUCache({ max: limits.maxItems });
   }
 
   /** mark returns the current epoch, to pass back to a store* call after a fetch. */
@@ -47,6 +53,7 @@ export class MetaCache {
     this.attrs.clear();
     this.contents.clear();
     this.entries.clear();
+    this.xattrs.clear();
   }
 
   apply(items: readonly Invalidation[]): void {
@@ -55,6 +62,7 @@ export class MetaCache {
       if (it.kind === 'inode') {
         this.attrs.delete(it.ino);
         this.contents.delete(it.ino);
+        this.xattrs.delete(it.ino);
       } else {
         this.entries.delete(entryKey(it.parent, it.name));
       }
@@ -74,6 +82,26 @@ export class MetaCache {
 
   content(ino: Ino): Content | undefined { return this.live ? this.contents.get(ino) : undefined; }
   storeContent(ino: Ino, c: Content, mark: number): void { if (this.ok(mark)) this.contents.set(ino, c); }
+
+  /** xattr returns a cached value, null when known absent, undefined when unknown. */
+  xattr(ino: Ino, name: string): Buffer | null | undefined {
+    if (!this.live) return undefined;
+    const x = this.xattrs.get(ino);
+    if (!x) return undefined;
+    const v = x.values.get(name);
+    if (v !== undefined) return v;
+    return x.complete ? null : undefined;
+  }
+  storeXattr(ino: Ino, name: string, value: Buffer | null, mark: number): void {
+    if (!this.ok(mark)) return;
+    const x = this.xattrs.get(ino) ?? { complete: false, values: new Map() };
+    x.values.set(name, value);
+    this.xattrs.set(ino, x);
+  }
+  /** storeNoXattrs records that an inode has no xattrs at all (a file just created). */
+  storeNoXattrs(ino: Ino, mark: number): void {
+    if (this.ok(mark)) this.xattrs.set(ino, { complete: true, values: new Map() });
+  }
 
   /** entry returns the cached entry, null when known absent, undefined when unknown. */
   entry(parent: Ino, name: string): CachedEntry | null | undefined {

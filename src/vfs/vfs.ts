@@ -213,12 +213,14 @@ export class Vfs {
   async unlink(parent: Ino, name: string): Promise<void> {
     checkName(name);
     const keep = await this.openTarget(parent, name);
-    this.applyOwn(await this.meta.removeEntry(parent, name, false, keep));
+    const now = nowNs();
+    this.applyOwn(await this.meta.removeEntry(parent, name, false, keep, now), touchedDir(parent, now, 0));
   }
 
   async rmdir(parent: Ino, name: string): Promise<void> {
     checkName(name);
-    this.applyOwn(await this.meta.removeEntry(parent, name, true));
+    const now = nowNs();
+    this.applyOwn(await this.meta.removeEntry(parent, name, true, 0, now), touchedDir(parent, now, -1));
   }
 
   /** rename moves an entry; flags: 1 RENAME_NOREPLACE, 2 RENAME_EXCHANGE. */
@@ -364,7 +366,12 @@ export class Vfs {
   async getxattr(ino: Ino, name: string): Promise<Buffer> {
     await this.getattr(ino);
     if (isAclName(name)) throw new FsError('ENODATA');
-    const v = await this.meta.getXattr(ino, name);
+    let v = this.metaCache.xattr(ino, name);
+    if (v === undefined) {
+      const mark = this.metaCache.mark();
+      v = (await this.meta.getXattr(ino, name)) ?? null;
+      this.metaCache.storeXattr(ino, name, v, mark);
+    }
     if (!v) throw new FsError('ENODATA');
     return v;
   }
@@ -419,11 +426,12 @@ export class Vfs {
     checkName(name);
     const fullMode = modeBits(type) | (mode & 0o7777);
     const { attr, changed } = await this.meta.createNode({ parent, name, type, mode: fullMode, uid: caller.uid, gid: caller.gid, ...extra });
-    this.applyOwn(changed);
+    this.applyOwn(changed, touchedDir(parent, attr.ctimeNs, type === 'd' ? 1 : 0));
     // A new inode is known exactly; no other host can have changed it yet.
     const mark = this.metaCache.mark();
     this.metaCache.storeAttr(attr, mark);
     this.metaCache.storeEntry(parent, name, { ino: attr.ino, type }, mark);
+    this.metaCache.storeNoXattrs(attr.ino, mark);
     if (type === 'f') this.metaCache.storeContent(attr.ino, { kind: 'inline', data: Buffer.alloc(0) }, mark);
     return attr;
   }
@@ -439,8 +447,19 @@ export class Vfs {
     return e.ino;
   }
 
-  private applyOwn(items: readonly Invalidation[]): void {
-    if (items.length > 0) this.metaCache.apply(items);
+  /**
+   * applyOwn drops what this mount's own change touched. A patch says exactly how a cached
+   * directory changed (new times, a link count delta), so it is updated in place instead of
+   * being read back: every create or unlink in a directory would otherwise cost one more
+   * round trip for the directory's attributes.
+   */
+  private applyOwn(items: readonly Invalidation[], patch?: DirPatch): void {
+    if (items.length === 0) return;
+    const before = patch ? this.metaCache.attr(patch.dir) : undefined;
+    this.metaCache.apply(items);
+    if (patch && before) {
+      this.metaCache.storeAttr({ ...before, mtimeNs: patch.timeNs, ctimeNs: patch.timeNs, nlink: before.nlink + patch.nlinkDelta }, this.metaCache.mark());
+    }
   }
 
   private addHandle(ino: Ino, flags: number): number {
@@ -518,6 +537,13 @@ async function orCached<T>(fetch: Promise<T>, cached: () => T | null | undefined
     if (fallback === undefined || fallback === null) throw err;
     return fallback;
   }
+}
+
+/** How an own change altered a directory: its new mtime/ctime and link count delta. */
+interface DirPatch { dir: Ino; timeNs: bigint; nlinkDelta: number }
+
+function touchedDir(dir: Ino, timeNs: bigint, nlinkDelta: number): DirPatch {
+  return { dir, timeNs, nlinkDelta };
 }
 
 function isAclName(name: string): boolean {
