@@ -75,7 +75,7 @@ export class FileWriter {
           this.forgetUploaded(idx);
           this.dirty.set(idx, buf);
         } else {
-          buf = await this.chunkForWrite(idx);
+          buf = await this.chunkForWrite(idx, inChunk + n);
         }
         data.copy(buf, inChunk, pos, pos + n);
         pos += n;
@@ -97,8 +97,8 @@ export class FileWriter {
         for (const idx of [...this.dirty.keys()]) if (idx >= keep) this.dirty.delete(idx);
         for (const idx of [...this.uploaded.keys()]) if (idx >= keep) this.forgetUploaded(idx);
         if (size % this.cs !== 0) {
-          const buf = await this.chunkForWrite(Math.floor(size / this.cs));
-          buf.fill(0, size % this.cs);
+          const buf = await this.chunkForWrite(Math.floor(size / this.cs), 0);
+          buf.fill(0, Math.min(size % this.cs, buf.length));
         }
         this.lowWater = Math.min(this.lowWater, size);
       }
@@ -179,7 +179,7 @@ export class FileWriter {
   private adoptInlineBase(): void {
     const c = this.base.content;
     if (c.kind === 'inline' && c.data.length > 0 && !this.dirty.has(0)) {
-      const buf = Buffer.alloc(this.cs);
+      const buf = Buffer.alloc(this.capacityFor(c.data.length, 0));
       c.data.copy(buf);
       this.dirty.set(0, buf);
     }
@@ -210,22 +210,35 @@ export class FileWriter {
     return this.baseChunk(idx);
   }
 
-  private chunkForWrite(idx: number): Promise<Buffer> {
-    const d = this.dirty.get(idx);
-    if (d) return Promise.resolve(d);
-    let p = this.loading.get(idx);
-    if (!p) {
-      p = (async () => {
-        const src = await this.currentChunk(idx);
-        const buf = Buffer.alloc(this.cs);
-        src?.copy(buf, 0, 0, Math.min(src.length, this.cs));
-        this.forgetUploaded(idx);
-        this.dirty.set(idx, buf);
-        return buf;
-      })().finally(() => this.loading.delete(idx));
-      this.loading.set(idx, p);
+  // Dirty chunk buffers hold at least `need` bytes, growing by doubling up to the chunk size:
+  // a 4 KiB file must not cost a zeroed 1 MiB buffer. Bytes past a buffer's end read as zeros.
+  private async chunkForWrite(idx: number, need: number): Promise<Buffer> {
+    let buf = this.dirty.get(idx);
+    if (!buf) {
+      let p = this.loading.get(idx);
+      if (!p) {
+        p = (async () => {
+          const src = await this.currentChunk(idx);
+          const len = src ? Math.min(src.length, this.cs) : 0;
+          const b = Buffer.alloc(this.capacityFor(need, len));
+          src?.copy(b, 0, 0, len);
+          this.forgetUploaded(idx);
+          this.dirty.set(idx, b);
+          return b;
+        })().finally(() => this.loading.delete(idx));
+        this.loading.set(idx, p);
+      }
+      buf = await p;
     }
-    return p;
+    if (buf.length >= need) return buf;
+    const grown = Buffer.alloc(this.capacityFor(need, buf.length));
+    buf.copy(grown);
+    this.dirty.set(idx, grown);
+    return grown;
+  }
+
+  private capacityFor(need: number, have: number): number {
+    return Math.min(this.cs, Math.max(need, have * 2, 4096));
   }
 
   private forgetUploaded(idx: number): void {
