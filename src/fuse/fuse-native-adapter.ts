@@ -135,7 +135,7 @@ export class FuseNativeAdapter {
       create: (path: string, mode: number, flags: number, cb: Cb) =>
         reply(cb, 'create', path, paths.parent(path).then(({ parent, name }) => vfs.create(parent, name, mode, flags, caller)), (r) => [r.fh]),
       read: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
-        replyCount(cb, 'read', path, vfs.read(fd, pos, len).then((data) => data.copy(buf))),
+        replyCount(cb, 'read', path, vfs.read(fd, pos, len, buf).then((data) => data.length)),
       write: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
         // The kernel's buffer stays valid until we answer, and the writer copies it into its
         // chunk before answering: no copy here.

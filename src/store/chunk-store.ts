@@ -7,7 +7,8 @@ import type { RedisClient } from './connect.js';
 import type { VolumeKeys } from './keys.js';
 import { mapErrors } from './redis-errors.js';
 
-const TRAILER = 4;
+/** Bytes of the checksum trailer after a chunk's data. */
+export const TRAILER = 4;
 
 export class ChunkStore {
   private counter = 0;
@@ -27,7 +28,12 @@ export class ChunkStore {
 
   /** put uploads a chunk under an id from newId(). */
   async put(id: string, data: Buffer): Promise<void> {
-    await mapErrors('write chunk', () => this.redis.set(this.keys.chunk(id), seal(data)));
+    await this.putSealed(id, seal(data));
+  }
+
+  /** putSealed uploads bytes that already end with their trailer (see sealInPlace). */
+  async putSealed(id: string, sealed: Buffer): Promise<void> {
+    await mapErrors('write chunk', () => this.redis.set(this.keys.chunk(id), sealed));
   }
 
   /** delete removes chunks nothing references any more (reclaimed after their grace period). */
@@ -44,6 +50,15 @@ export function seal(data: Buffer): Buffer {
   data.copy(out);
   out.writeUInt32LE(crc32(data), data.length);
   return out;
+}
+
+/**
+ * sealInPlace writes the trailer right after the first len bytes of buf (which must have
+ * room for it) and returns the sealed view: no copy of the chunk's data.
+ */
+export function sealInPlace(buf: Buffer, len: number): Buffer {
+  buf.writeUInt32LE(crc32(buf.subarray(0, len)), len);
+  return buf.subarray(0, len + TRAILER);
 }
 
 /** unseal checks and strips the trailer; a mismatch is EIO naming the chunk. */

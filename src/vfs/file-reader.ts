@@ -12,11 +12,14 @@ export function committedChunk(content: Content, idx: number, ino: number, cache
 
 export type ChunkSource = (idx: number) => Promise<Buffer | undefined> | Buffer | undefined;
 
-/** readRange copies [offset, offset+length) of a file of the given size from its chunks. */
-export async function readRange(source: ChunkSource, chunkSize: number, size: number, offset: number, length: number): Promise<Buffer> {
+/**
+ * readRange copies [offset, offset+length) of a file of the given size from its chunks, into
+ * `into` when given (the kernel's buffer: no intermediate copy), else a new buffer.
+ */
+export async function readRange(source: ChunkSource, chunkSize: number, size: number, offset: number, length: number, into?: Buffer): Promise<Buffer> {
   const end = Math.min(size, offset + length);
   if (end <= offset) return Buffer.alloc(0);
-  const out = Buffer.alloc(end - offset);
+  const out = into ? into.subarray(0, end - offset) : Buffer.allocUnsafe(end - offset);
   const first = Math.floor(offset / chunkSize);
   const last = Math.floor((end - 1) / chunkSize);
   const parts: Promise<void>[] = [];
@@ -24,9 +27,12 @@ export async function readRange(source: ChunkSource, chunkSize: number, size: nu
     const chunkStart = idx * chunkSize;
     const from = Math.max(offset, chunkStart) - chunkStart;
     const to = Math.min(end, chunkStart + chunkSize) - chunkStart;
+    const at = chunkStart + from - offset;
     const place = (bytes: Buffer | undefined): void => {
-      if (!bytes || bytes.length <= from) return; // hole, or past a short chunk: zeros
-      bytes.copy(out, chunkStart + from - offset, from, Math.min(to, bytes.length));
+      // A hole, or the part past a short chunk, reads as zeros.
+      const have = bytes ? Math.max(0, Math.min(to, bytes.length) - from) : 0;
+      if (have > 0) bytes!.copy(out, at, from, from + have);
+      if (have < to - from) out.fill(0, at + have, at + (to - from));
     };
     const got = source(idx);
     if (got instanceof Promise) parts.push(got.then(place));

@@ -9,7 +9,7 @@ import { FsError, isFsError } from '../core/errors.js';
 import { nowNs } from '../core/types.js';
 import type { Ino } from '../core/types.js';
 import type { Content, MetaStore, VolumeSettings } from '../store/meta-store.js';
-import type { ChunkStore } from '../store/chunk-store.js';
+import { TRAILER, seal, sealInPlace, type ChunkStore } from '../store/chunk-store.js';
 import type { Invalidation } from '../store/invalidation.js';
 import type { ChunkCache } from './chunk-cache.js';
 import { committedChunk, readRange } from './file-reader.js';
@@ -71,7 +71,7 @@ export class FileWriter {
         const n = Math.min(this.cs - inChunk, data.length - pos);
         let buf: Buffer;
         if (n === this.cs && !this.dirty.has(idx)) {
-          buf = Buffer.allocUnsafe(this.cs);
+          buf = Buffer.allocUnsafe(this.cs + TRAILER);
           this.forgetUploaded(idx);
           this.dirty.set(idx, buf);
         } else {
@@ -108,8 +108,8 @@ export class FileWriter {
   }
 
   /** read returns what this mount's processes see: committed content overlaid with changes. */
-  read(offset: number, length: number): Promise<Buffer> {
-    return readRange((idx) => this.currentChunk(idx), this.cs, this.size, offset, length);
+  read(offset: number, length: number, into?: Buffer): Promise<Buffer> {
+    return readRange((idx) => this.currentChunk(idx), this.cs, this.size, offset, length, into);
   }
 
   /** commit makes the changes durable and visible to every host in one atomic step. */
@@ -237,8 +237,10 @@ export class FileWriter {
     return grown;
   }
 
+  // A full-size buffer keeps room for the checksum trailer, so uploading seals it in place.
   private capacityFor(need: number, have: number): number {
-    return Math.min(this.cs, Math.max(need, have * 2, 4096));
+    const cap = Math.max(need, have * 2, 4096);
+    return cap >= this.cs ? this.cs + TRAILER : cap;
   }
 
   private forgetUploaded(idx: number): void {
@@ -262,17 +264,25 @@ export class FileWriter {
   private upload(idx: number): void {
     const buf = this.dirty.get(idx);
     if (!buf) return;
-    const len = Math.max(0, Math.min(this.cs, this.size - idx * this.cs));
+    // Bytes past the buffer's end are zeros: a short chunk says the same.
+    const len = Math.max(0, Math.min(this.cs, this.size - idx * this.cs, buf.length));
     this.dirty.delete(idx);
-    const data = len === this.cs ? buf : Buffer.from(buf.subarray(0, len));
+    // From here the buffer is immutable: it becomes the cached chunk and, sealed in place when
+    // it has room for the trailer, the upload itself.
+    const data = buf.subarray(0, len);
+    const sealed = buf.length >= len + TRAILER ? sealInPlace(buf, len) : seal(data);
     const { chunks, cache } = this.deps;
     const id = chunks.newId();
     this.forgetUploaded(idx);
     this.uploaded.set(idx, id);
     cache.put(id, data);
-    const p = chunks.put(id, data).catch((err: unknown) => {
-      this.failure ??= isFsError(err) ? err : new FsError('EIO', String(err));
-    }).finally(() => this.uploading.delete(id));
+    // Start the upload after this write has been answered: encoding a 1 MiB command is work
+    // the writer need not wait for.
+    const p = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => chunks.putSealed(id, sealed))
+      .catch((err: unknown) => {
+        this.failure ??= isFsError(err) ? err : new FsError('EIO', String(err));
+      }).finally(() => this.uploading.delete(id));
     this.uploading.set(id, p);
   }
 

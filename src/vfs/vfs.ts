@@ -265,19 +265,20 @@ export class Vfs {
     return this.addHandle(ino, flags);
   }
 
-  async read(fh: number, offset: number, length: number): Promise<Buffer> {
-    const out = await this.readHandle(fh, offset, length);
+  /** read returns up to length bytes at offset, written into `into` when given. */
+  async read(fh: number, offset: number, length: number, into?: Buffer): Promise<Buffer> {
+    const out = await this.readHandle(fh, offset, length, into);
     this.io.bytesRead += out.length;
     return out;
   }
 
-  private async readHandle(fh: number, offset: number, length: number): Promise<Buffer> {
+  private async readHandle(fh: number, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     const h = this.handle(fh);
     const w = this.writers.get(h.ino);
-    if (w && (w.modified || !w.stale)) return w.read(offset, length);
+    if (w && (w.modified || !w.stale)) return w.read(offset, length, into);
     const { attr, content } = await this.committed(h.ino);
     const cs = this.settings.chunkSize;
-    const out = await readRange((idx) => committedChunk(content, idx, h.ino, this.chunkCache), cs, attr.size, offset, length);
+    const out = await readRange((idx) => committedChunk(content, idx, h.ino, this.chunkCache), cs, attr.size, offset, length, into);
     if (offset === h.lastEnd && content.kind === 'chunks') this.readAhead(h.ino, content, offset + length, attr.size);
     h.lastEnd = offset + out.length;
     return out;
