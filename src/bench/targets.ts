@@ -1,6 +1,7 @@
 // What the benchmark measures: redisfs (two hosts A and B of one volume) and its references
 // (null, local, and with --peers sshfs), each as two directories `a` and `b` that play the two
 // hosts, plus the pids whose CPU and memory are watched.
+import { daemonEnv } from '../daemon/malloc-env.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -52,7 +53,7 @@ export async function mountRedisfs(mnt: string, redisUrl: string, volume: string
   const logFile = join(o.logDir, `${basename(mnt)}.log`);
   mkdirSync(mnt, { recursive: true });
   trackMount(mnt);
-  const env: NodeJS.ProcessEnv = { ...process.env, REDISFS_HOME: home };
+  const env: NodeJS.ProcessEnv = daemonEnv({ ...process.env, REDISFS_HOME: home });
   delete env.REDISFS_REDIS;
   delete env.REDISFS_PASSWORD;
   mkdirSync(dirname(logFile), { recursive: true });

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { DEFAULT_FUSE_BINDING, FUSE_BINDINGS, mount, type FuseBinding, type MountConfig } from '../../daemon/daemon.js';
+import { daemonEnv } from '../../daemon/malloc-env.js';
 import { logFile } from '../../daemon/paths.js';
 import { DEFAULT_IO_TIMEOUT_MS } from '../../store/connect.js';
 import { VOLUME_NAME } from '../../store/keys.js';
@@ -130,6 +131,7 @@ async function runBackground(cfg: MountConfig): Promise<void> {
   const child = spawn(process.execPath, [main, 'mount', cfg.mountpoint, '--daemon-child'], {
     detached: true,
     stdio: ['ignore', out, out, 'ipc'],
+    env: daemonEnv(process.env),
   });
   // The configuration (the Redis URL may carry a password) goes over the IPC channel: argv
   // shows in `ps`, and a process's initial environment stays readable in /proc/PID/environ.
