@@ -148,3 +148,23 @@ describe('TLS (rediss://)', () => {
     expect(r.stderr).toMatch(/^redisfs: TLS with Redis at rediss:\/\/127\.0\.0\.1:\d+\/? failed: .*--tls-ca/);
   });
 });
+
+describe('Redis ACL users', () => {
+  it('mounts as a named ACL user from the URL, and names a refused one', async () => {
+    const redis = await startPrivateRedis();
+    servers.push(redis);
+    const port = redis.port;
+    const { execFile: ef } = await import('node:child_process');
+    await new Promise<void>((resolve, reject) => ef('redis-cli', ['-p', String(port), 'ACL', 'SETUSER', 'fsuser', 'on', '>fs-secret', '~*', '&*', '+@all'],
+      (e) => (e ? reject(e) : resolve())));
+    const A = await mountHost({ volume: uniqueVolume('acl'), label: 'A', redisUrl: `redis://fsuser:fs-secret@127.0.0.1:${port}` });
+    hosts.push(A);
+    await fs.writeFile(A.p('as-fsuser'), 'ok');
+    expect(await fs.readFile(A.p('as-fsuser'), 'utf8')).toBe('ok');
+    const mp = await makeTempDir('acl-mnt');
+    const r = await runCli(['mount', mp, '--redis', `redis://fsuser:not-it@127.0.0.1:${port}`, '--volume', uniqueVolume('acl')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^redisfs: Redis at redis:\/\/fsuser:\*\*\*@127\.0\.0\.1:\d+\/? refused the credentials/);
+    expect(r.stderr).not.toContain('not-it');
+  });
+});
