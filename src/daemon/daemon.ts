@@ -43,7 +43,7 @@ export interface MountConfig {
 /** lowlevel: our libfuse3 low-level addon (native/); fuse-native: libfuse2's high-level API. */
 export type FuseBinding = 'lowlevel' | 'fuse-native';
 export const FUSE_BINDINGS: readonly FuseBinding[] = ['lowlevel', 'fuse-native'];
-export const DEFAULT_FUSE_BINDING: FuseBinding = 'fuse-native';
+export const DEFAULT_FUSE_BINDING: FuseBinding = 'lowlevel';
 
 /** What the daemon needs of a binding. */
 interface FuseAdapter {
