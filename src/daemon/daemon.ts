@@ -33,6 +33,10 @@ export interface MountConfig {
   debugFuse: boolean;
   /** Which FUSE binding serves the mount. */
   binding: FuseBinding;
+  /** lowlevel: seconds the kernel keeps attributes and entries. */
+  kernelCacheSec: number;
+  /** lowlevel: FUSE writeback cache. */
+  writebackCache: boolean;
   /** HOST:PORT of the Prometheus/JSON endpoint (--metrics); undefined: none. */
   metrics?: string | undefined;
   /** Replicas that must acknowledge each commit (Redis WAIT); 0 for none. */
@@ -141,6 +145,7 @@ async function makeAdapter(cfg: MountConfig, vfs: Vfs): Promise<FuseAdapter> {
     const { FuseLowLevelAdapter } = await import('../fuse/lowlevel/adapter.js');
     return new FuseLowLevelAdapter(vfs, cfg.mountpoint, {
       ...DEFAULT_LOWLEVEL_MOUNT_OPTIONS, allowOther: cfg.allowOther, fsname, debug: cfg.debugFuse,
+      attrTimeout: cfg.kernelCacheSec, entryTimeout: cfg.kernelCacheSec, writebackCache: cfg.writebackCache,
     });
   }
   const { FuseNativeAdapter, opStats } = await import('../fuse/fuse-native-adapter.js');

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { DEFAULT_FUSE_BINDING, FUSE_BINDINGS, mount, type FuseBinding, type MountConfig } from '../../daemon/daemon.js';
+import { DEFAULT_LOWLEVEL_MOUNT_OPTIONS } from '../../fuse/lowlevel/options.js';
 import { daemonEnv } from '../../daemon/malloc-env.js';
 import { logFile } from '../../daemon/paths.js';
 import { DEFAULT_IO_TIMEOUT_MS } from '../../store/connect.js';
@@ -33,6 +34,8 @@ export function mountCommand(y: Argv): Argv {
       .option('chunk-size', { type: 'string', default: '1M', describe: 'Chunk size of a new volume' })
       .option('inline-max', { type: 'string', default: '8K', describe: 'Files up to this size are stored inline (new volume)' })
       .option('binding', { type: 'string', choices: FUSE_BINDINGS, default: DEFAULT_FUSE_BINDING, describe: 'FUSE binding: lowlevel (libfuse3 low-level, kernel cache invalidation) or fuse-native (libfuse2)' })
+      .option('kernel-cache', { type: 'number', default: DEFAULT_LOWLEVEL_MOUNT_OPTIONS.attrTimeout, describe: 'lowlevel binding: seconds the kernel keeps attributes and names (other hosts\' changes invalidate them at once)' })
+      .option('writeback-cache', { type: 'boolean', default: false, describe: 'lowlevel binding: let the kernel gather small writes in its page cache' })
       .option('wait-replicas', { type: 'number', default: 0, describe: 'close/fsync return only once this many replicas have the commit (Redis WAIT)' })
       .option('tls-ca', { type: 'string', describe: 'CA certificate file for rediss:// (and +tls) URLs' })
       .option('tls-cert', { type: 'string', describe: 'Client certificate file for TLS' })
@@ -68,6 +71,8 @@ interface MountArgs {
   debugFuse: boolean;
   metrics: string | undefined;
   binding: string;
+  kernelCache: number;
+  writebackCache: boolean;
   waitReplicas: number;
   tlsCa: string | undefined;
   tlsCert: string | undefined;
@@ -79,6 +84,7 @@ function buildConfig(a: MountArgs): MountConfig {
   if (!VOLUME_NAME.test(a.volume)) throw new CliError(`invalid volume name '${a.volume}' (letters, digits, . _ -; at most 64)`);
   if (!Number.isFinite(a.ioTimeout) || a.ioTimeout < 100) throw new CliError('--io-timeout must be at least 100 (ms)');
   if (!Number.isFinite(a.waitReplicas) || a.waitReplicas < 0) throw new CliError('--wait-replicas must be 0 or more');
+  if (!Number.isFinite(a.kernelCache) || a.kernelCache < 0 || a.kernelCache > 3600) throw new CliError('--kernel-cache must be between 0 and 3600 (seconds)');
   const size = (flag: string, v: string): number => {
     try { return parseSize(v); } catch (err) { throw new CliError(`--${flag}: ${(err as Error).message}`); }
   };
@@ -108,6 +114,8 @@ function buildConfig(a: MountArgs): MountConfig {
     waitReplicas: Math.max(0, Math.floor(a.waitReplicas)),
     tls: { ca: a.tlsCa, cert: a.tlsCert, key: a.tlsKey },
     binding: parseBinding(a.binding),
+    kernelCacheSec: a.kernelCache,
+    writebackCache: a.writebackCache,
   };
 }
 
