@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dumpLogsOnFailure, makeTempDir, mountHost, Prng, sha256File, uniqueVolume, type Host } from './support/index.js';
+import { dumpLogsOnFailure, makeTempDir, mountHost, Prng, readAt, sha256File, uniqueVolume, writeAt, type Host } from './support/index.js';
 
 const MiB = 1024 * 1024;
 const CHUNK = MiB; // the store's chunk size: writes are steered across these boundaries
@@ -29,24 +29,7 @@ afterAll(async () => {
 });
 dumpLogsOnFailure(() => [A, B]);
 
-async function preadFull(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return buf.subarray(0, done);
-}
 
-async function pwriteFull(fh: FileHandle, position: number, data: Buffer): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
-  }
-}
 
 function firstDifference(a: Buffer, b: Buffer): number {
   const n = Math.min(a.length, b.length);
@@ -79,8 +62,8 @@ describe('fsx: random writes, truncates and reads on one file match a local refe
       );
     };
     const compareRange = async (i: number, off: number, len: number, via: string, fh: FileHandle = mnt): Promise<void> => {
-      const got = await preadFull(fh, off, len);
-      const want = await preadFull(ref, off, len);
+      const got = await readAt(fh, off, len);
+      const want = await readAt(ref, off, len);
       const at = firstDifference(got, want);
       if (at >= 0) {
         fail(
@@ -116,8 +99,8 @@ describe('fsx: random writes, truncates and reads on one file match a local refe
         const len = Math.min(pickLength(), MAX_FILE - off);
         const data = rng.bytes(len);
         note(i, `write off=${off} len=${len}`);
-        await pwriteFull(mnt, off, data);
-        await pwriteFull(ref, off, data);
+        await writeAt(mnt, off, data);
+        await writeAt(ref, off, data);
         size = Math.max(size, off + len);
       } else if (r < 70) {
         const off = rng.chance(0.2) ? Math.max(0, size - rng.int(0, 4096)) : rng.int(0, Math.max(0, size + 8192));

@@ -6,6 +6,8 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  readAt,
+  writeAt,
   LIBFUSE2_HIGH_LEVEL,
   dumpLogsOnFailure,
   expectErrno,
@@ -47,24 +49,7 @@ async function freshDir(label: string): Promise<string> {
   return d;
 }
 
-async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return buf.subarray(0, done);
-}
 
-async function writeAt(fh: FileHandle, position: number, data: Buffer): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
-  }
-}
 
 const umask = process.umask();
 const perm = (mode: number): number => mode & 0o7777;

@@ -5,13 +5,12 @@
 //
 // Run as its own process (`node dist/bench/null-fs.js <mountpoint>`): a process must never do
 // file I/O on a mount it serves. Prints `null: mounted <mnt>` once usable; SIGTERM unmounts.
-import Fuse from 'fuse-native';
 import { constants } from 'node:os';
 import { DEFAULT_FUSE_MOUNT_OPTIONS, fuseOptionString } from '../fuse/mount-options.js';
 import { statArray, typeArray } from '../fuse/stat-array.js';
+import { PatchedFuse, type Cb } from '../fuse/patched-fuse.js';
 import { S_IFDIR, S_IFMT, S_IFREG, nowNs, type Attr } from '../core/types.js';
 
-type Cb = (res: number, ...rest: unknown[]) => void;
 
 interface Node {
   attr: Attr;
@@ -22,26 +21,6 @@ interface Node {
 const E = constants.errno;
 /** Only for st_blocks: with no chunks, blocks follow the size. */
 const CHUNK = 1 << 20;
-
-class NullFuse extends Fuse {
-  constructor(mnt: string, ops: Record<string, unknown>, private readonly optionString: string) {
-    super(mnt, ops, { force: false, mkdir: false });
-  }
-  override _fuseOptions(): string { return this.optionString; }
-  // Stat arrays are built here with ns times (our patched fuse-native), as redisfs does.
-  override _op_getattr(signal: Cb, path: string): void {
-    this.ops.getattr!(path, (err: number, st?: Uint32Array) => signal(err, st ?? new Uint32Array(18)));
-  }
-  override _op_fgetattr(signal: Cb, path: string, fd: number): void {
-    this.ops.fgetattr!(path, fd, (err: number, st?: Uint32Array) => signal(err, st ?? new Uint32Array(18)));
-  }
-  override _op_readdir(signal: Cb, path: string): void {
-    this.ops.readdir!(path, (err: number, names?: string[], stats?: Uint32Array[]) => (err ? signal(err) : signal(0, names, stats)));
-  }
-  override _op_utimens(signal: Cb, path: string): void {
-    this.ops.utimens!(path, (err: number) => signal(err));
-  }
-}
 
 /** NullFs is the in-memory namespace: path → node, sizes kept, bytes dropped. */
 class NullFs {
@@ -88,7 +67,7 @@ class NullFs {
       },
       truncate: (path: string, size: number, cb: Cb) => cb(this.resize(this.nodes.get(path), size)),
       ftruncate: (_path: string, fd: number, size: number, cb: Cb) => cb(this.resize(this.handles.get(fd), size)),
-      utimens: (path: string, cb: Cb) => {
+      utimens: (path: string, _atime: unknown, _mtime: unknown, cb: Cb) => {
         const n = this.nodes.get(path);
         if (!n) return cb(-E.ENOENT);
         n.attr.ctimeNs = nowNs();
@@ -107,7 +86,7 @@ class NullFs {
         if (gid !== 0xffffffff) n.attr.gid = gid;
         return cb(0);
       },
-      create: (path: string, mode: number, cb: Cb) => {
+      create: (path: string, mode: number, _flags: number, cb: Cb) => {
         const r = this.add(path, S_IFREG | (mode & 0o7777));
         if (typeof r === 'number') return cb(r);
         return cb(0, this.open(r));
@@ -230,7 +209,7 @@ async function main(): Promise<void> {
   const mnt = process.argv[2];
   if (!mnt) throw new Error('usage: null-fs <mountpoint>');
   const options = fuseOptionString({ ...DEFAULT_FUSE_MOUNT_OPTIONS, fsname: 'bench-null' });
-  const fuse = new NullFuse(mnt, new NullFs().ops(), options);
+  const fuse = new PatchedFuse(mnt, new NullFs().ops(), options);
   await new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve())));
   process.stdout.write(`null: mounted ${mnt}\n`);
   const stop = (): void => {

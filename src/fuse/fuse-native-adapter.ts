@@ -1,16 +1,15 @@
 // The fuse-native (libfuse2, high-level, path-based) binding of the VFS. Its only jobs: turn
 // paths into inodes, call the VFS, and turn FsErrors into the negative errnos libfuse wants.
-import Fuse from 'fuse-native';
 import { errnoNumber, isFsError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import type { Caller, Vfs } from '../vfs/vfs.js';
 import { PathResolver } from './path-resolver.js';
+import { PatchedFuse, type Cb } from './patched-fuse.js';
 import { statArray, typeArray, utimensArg } from './stat-array.js';
 import { fuseOptionString, type FuseMountOptions } from './mount-options.js';
 import { modeBits } from '../core/types.js';
 import { OpStats } from '../vfs/op-stats.js';
 
-type Cb = (res: number, ...rest: unknown[]) => void;
 
 /** errno turns any failure into a negative errno; unexpected ones are logged with their stack. */
 function errno(err: unknown, op: string, path: string): number {
@@ -44,36 +43,9 @@ function replyCount(cb: Cb, op: string, path: string, work: Promise<number>): vo
 /** Every FUSE op this process answered: count, errors, latency. */
 export const opStats = new OpStats();
 
-class RedisfsFuse extends Fuse {
-  constructor(mnt: string, ops: Record<string, unknown>, private readonly optionString: string) {
-    super(mnt, ops, { force: false, mkdir: false });
-  }
-  override _fuseOptions(): string { return this.optionString; }
-  // Our ops answer with ready-made stat arrays (times in ns); bypass fuse-native's ms encoder.
-  override _op_getattr(signal: Cb, path: string): void {
-    this.ops.getattr!(path, (err: number, st?: Uint32Array) => signal(err, st ?? new Uint32Array(18)));
-  }
-  override _op_fgetattr(signal: Cb, path: string, fd: number): void {
-    this.ops.fgetattr!(path, fd, (err: number, st?: Uint32Array) => signal(err, st ?? new Uint32Array(18)));
-  }
-  override _op_readdir(signal: Cb, path: string): void {
-    this.ops.readdir!(path, (err: number, names?: string[], stats?: Uint32Array[]) => {
-      if (err) return signal(err);
-      return signal(0, names, stats);
-    });
-  }
-  // Our patch passes the open flags to create (fuse-native dropped them).
-  override _op_create(signal: Cb, path: string, mode: number, flags: number): void {
-    this.ops.create!(path, mode, flags, (err: number, fh?: number) => signal(err, fh));
-  }
-  override _op_utimens(signal: Cb, path: string, aLow: number, aHigh: number, mLow: number, mHigh: number): void {
-    this.ops.utimens!(path, utimensArg(aLow, aHigh), utimensArg(mLow, mHigh), (err: number) => signal(err));
-  }
-}
-
 export class FuseNativeAdapter {
   private readonly paths: PathResolver;
-  private fuse: RedisfsFuse | undefined;
+  private fuse: PatchedFuse | undefined;
   private readonly caller: Caller = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 
   constructor(private readonly vfs: Vfs, private readonly mountpoint: string, private readonly options: FuseMountOptions) {
@@ -82,7 +54,7 @@ export class FuseNativeAdapter {
 
   /** mount resolves once the kernel has sent INIT: the mount is usable. */
   mount(): Promise<void> {
-    const fuse = new RedisfsFuse(this.mountpoint, this.ops(), fuseOptionString(this.options));
+    const fuse = new PatchedFuse(this.mountpoint, this.ops(), fuseOptionString(this.options));
     this.fuse = fuse;
     return new Promise((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve())));
   }

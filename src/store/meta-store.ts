@@ -53,15 +53,7 @@ export interface ContentCommit {
 }
 
 /** A node as `redisfs import` creates it: attributes, times and content at once. */
-export interface ImportedNode {
-  parent: Ino;
-  name: string;
-  type: FileType;
-  mode: number;
-  uid: number;
-  gid: number;
-  rdev?: number;
-  target?: string;
+export interface ImportedNode extends NewNode {
   atimeNs: bigint;
   mtimeNs: bigint;
   size: number;
