@@ -69,7 +69,8 @@ export async function redisCommand(port: number, command: string, timeoutMs = 10
   });
 }
 
-function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+/** waitExit resolves true once the child has exited, false if it is still running after timeoutMs. */
+export function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), timeoutMs);

@@ -65,6 +65,16 @@ end
 -- content kept, listed in the orphans hash) until that mount's last close purges it.
 local KEEP = '0'
 
+-- purge_orphan forgets an orphan and deletes its inode, unless it got a name again (link).
+local function purge_orphan(ino)
+  redis.call('HDEL', K_orphans, ino)
+  local n = redis.call('HGET', K_inode(ino), 'n')
+  if n and tonumber(n) <= 0 then
+    delete_inode(ino)
+    inv_inode(ino)
+  end
+end
+
 -- drop_link removes one name of ino; the inode goes when its last name does.
 local function drop_link(ino, t)
   if t == 'd' then

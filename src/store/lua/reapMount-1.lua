@@ -10,13 +10,6 @@ redis.call('DEL', K_mstat(dead))
 local flat = redis.call('HGETALL', K_orphans)
 for i = 1, #flat, 2 do
   local ino, holder = flat[i], flat[i + 1]
-  if holder == dead then
-    redis.call('HDEL', K_orphans, ino)
-    local n = redis.call('HGET', K_inode(ino), 'n')
-    if n and tonumber(n) <= 0 then
-      delete_inode(ino)
-      inv_inode(ino)
-    end
-  end
+  if holder == dead then purge_orphan(ino) end
 end
 return publish()
