@@ -1,22 +1,16 @@
 // Mount options of the libfuse3 low-level binding. Kernel caches can be kept longer than with
 // fuse-native because another host's changes reach the kernel as invalidations (see
 // docs/ARCHITECTURE.md, "Kernel caches").
-export interface LowLevelMountOptions {
-  allowOther: boolean;
-  fsname: string;
-  /** Seconds the kernel trusts attributes we sent. @default 1 */
-  attrTimeout: number;
-  /** Seconds the kernel trusts a name → inode answer. @default 1 */
-  entryTimeout: number;
-  /** Seconds the kernel remembers a name is absent (0: not at all). @default 0 */
-  negativeTimeout: number;
-  /** Largest write (and read) request, bytes; the kernel here takes up to 1 MiB. @default 1 MiB */
-  maxWrite: number;
+import type { FuseMountOptions } from '../mount-options.js';
+
+/** fuse-native's options (timeouts in seconds, max write in bytes), plus the writeback cache. */
+export interface LowLevelMountOptions extends FuseMountOptions {
   /** Let the kernel gather small writes in its page cache (FUSE_CAP_WRITEBACK_CACHE). @default false */
   writebackCache: boolean;
-  debug: boolean;
 }
 
+// The kernel trusts attributes and entries for 1 s (not 0): other hosts' changes arrive as
+// invalidations; requests may carry up to 1 MiB.
 export const DEFAULT_LOWLEVEL_MOUNT_OPTIONS: LowLevelMountOptions = {
   allowOther: false,
   fsname: 'redisfs',
