@@ -75,6 +75,20 @@ describe('two mounts of one volume', () => {
     await seen('readdir lists it', async () => expect(await fs.readdir(b)).toEqual(['later']));
   });
 
+  it('show names B adds to a directory A made and listed, though A knew all its names', async () => {
+    const [a, b] = await freshDir('complete');
+    await fs.writeFile(path.join(a, 'mine'), 'A');
+    expect(await fs.readdir(a)).toEqual(['mine']);
+    await expectErrno(fs.stat(path.join(a, 'theirs')), 'ENOENT');
+    await fs.writeFile(path.join(b, 'theirs'), 'B');
+    await seen('a file B created', async () => expect(await fs.readFile(path.join(a, 'theirs'), 'utf8')).toBe('B'));
+    await fs.rename(path.join(b, 'theirs'), path.join(b, 'moved'));
+    await seen('a file B renamed', async () => expect(await fs.readFile(path.join(a, 'moved'), 'utf8')).toBe('B'));
+    await fs.mkdir(path.join(b, 'sub'));
+    await seen('a directory B made', async () => expect((await fs.stat(path.join(a, 'sub'))).isDirectory()).toBe(true));
+    expect((await fs.readdir(a)).sort()).toEqual(['mine', 'moved', 'sub']);
+  });
+
   it('show an overwrite on A on B: new content and new size', async () => {
     const [a, b] = await freshDir('overwrite');
     await fs.writeFile(path.join(a, 'f'), 'version one, long');

@@ -6,6 +6,11 @@
 // invalidation announced. While the subscription is down nothing is trusted or stored, but
 // what was cached is kept as a fallback for when Redis itself cannot be reached (peek*), and
 // dropped once the subscription is back.
+//
+// Complete directories: for a directory this mount made, or listed with no invalidation
+// arriving meanwhile, every name is known, so a name not cached is absent without asking
+// Redis (a create's lookup of its new name costs no round trip). Any other host's change to
+// one of its entries, or the eviction of one of them, ends that knowledge.
 import { LRUCache } from 'lru-cache';
 import type { Attr, FileType, Ino } from '../core/types.js';
 import type { Content } from '../store/meta-store.js';
@@ -30,12 +35,19 @@ export class MetaCache {
   private readonly entries: LRUCache<string, CachedEntry | { ino: 0 }>;
   /** The kernel asks for security.capability before every write: answering from here matters. */
   private readonly xattrs: LRUCache<Ino, CachedXattrs>;
+  /** Directories whose every entry is in `entries` (absent names: absent). */
+  private readonly complete: LRUCache<Ino, true>;
 
   constructor(limits: MetaCacheLimits = { maxItems: 200_000 }) {
-    this.attrs = new LRUCache({ max: limits.maxItems });
-    this.contents = new LRUCache({ max: Math.max(1000, limits.maxItems / 10) });
-    this.entries = new LRUCache({ max: limits.maxItems });
-    this.xattrs = new LRUCache({ max: limits.maxItems });
+    this.attrs = boundedLru(limits.maxItems);
+    this.contents = boundedLru(Math.max(1000, limits.maxItems / 10));
+    this.entries = new LRUCache({
+      maxSize: limits.maxItems, sizeCalculation: () => 1,
+      // A directory that loses a known entry to eviction no longer knows all its names.
+      dispose: (_v, key, reason) => { if (reason === 'evict') this.complete.delete(entryParent(key)); },
+    });
+    this.xattrs = boundedLru(limits.maxItems);
+    this.complete = boundedLru(Math.max(1000, limits.maxItems / 10));
   }
 
   /** mark returns the current epoch, to pass back to a store* call after a fetch. */
@@ -54,9 +66,14 @@ export class MetaCache {
     this.contents.clear();
     this.entries.clear();
     this.xattrs.clear();
+    this.complete.clear();
   }
 
-  apply(items: readonly Invalidation[]): void {
+  /**
+   * apply drops what changed. `exact` is for this mount's own change whose every entry the
+   * caller stores or knows absent right after (create, unlink): complete directories stay so.
+   */
+  apply(items: readonly Invalidation[], exact = false): void {
     this.epoch++;
     for (const it of items) {
       if (it.kind === 'inode') {
@@ -65,6 +82,7 @@ export class MetaCache {
         this.xattrs.delete(it.ino);
       } else {
         this.entries.delete(entryKey(it.parent, it.name));
+        if (!exact) this.complete.delete(it.parent);
       }
     }
   }
@@ -107,9 +125,11 @@ export class MetaCache {
   entry(parent: Ino, name: string): CachedEntry | null | undefined {
     if (!this.live) return undefined;
     const e = this.entries.get(entryKey(parent, name));
-    if (e === undefined) return undefined;
+    if (e === undefined) return this.complete.has(parent) ? null : undefined;
     return e.ino === 0 ? null : (e as CachedEntry);
   }
+  /** storeComplete records that every entry of `dir` is cached (a new or fully listed directory). */
+  storeComplete(dir: Ino, mark: number): void { if (this.ok(mark)) this.complete.set(dir, true); }
   storeEntry(parent: Ino, name: string, e: CachedEntry | null, mark: number): void {
     if (this.ok(mark)) this.entries.set(entryKey(parent, name), e ?? { ino: 0 });
   }
@@ -117,6 +137,19 @@ export class MetaCache {
   private ok(mark: number): boolean { return this.live && mark === this.epoch; }
 }
 
+// An LRU of at most `items` values, bounded by maxSize (each value counts 1), not by `max`:
+// with `max`, lru-cache preallocates arrays of that length and refills them all whenever a
+// delete empties the cache, which a mount does after nearly every commit of a new file (its
+// one cached content and xattrs are dropped): ~0.5 ms per commit at 200,000 items. Without
+// `max` its arrays grow with use, so emptying costs what was actually held.
+function boundedLru<K extends {}, V extends {}>(items: number): LRUCache<K, V> {
+  return new LRUCache<K, V>({ maxSize: items, sizeCalculation: () => 1 });
+}
+
 function entryKey(parent: Ino, name: string): string {
   return `${parent}/${name}`;
+}
+
+function entryParent(key: string): Ino {
+  return Number(key.slice(0, key.indexOf('/')));
 }

@@ -214,13 +214,13 @@ export class Vfs {
     checkName(name);
     const keep = await this.openTarget(parent, name);
     const now = nowNs();
-    this.applyOwn(await this.meta.removeEntry(parent, name, false, keep, now), touchedDir(parent, now, 0));
+    this.applyOwn(await this.meta.removeEntry(parent, name, false, keep, now), touchedDir(parent, now, 0), true);
   }
 
   async rmdir(parent: Ino, name: string): Promise<void> {
     checkName(name);
     const now = nowNs();
-    this.applyOwn(await this.meta.removeEntry(parent, name, true, 0, now), touchedDir(parent, now, -1));
+    this.applyOwn(await this.meta.removeEntry(parent, name, true, 0, now), touchedDir(parent, now, -1), true);
   }
 
   /** rename moves an entry; flags: 1 RENAME_NOREPLACE, 2 RENAME_EXCHANGE. */
@@ -341,6 +341,8 @@ export class Vfs {
     if (attr.type !== 'd') throw new FsError('ENOTDIR');
     const out: DirEntry[] = [];
     let cursor = '0';
+    // Every name, with nothing heard of any change meanwhile: the listing is complete.
+    const first = this.metaCache.mark();
     do {
       const mark = this.metaCache.mark();
       const page = await this.meta.readdirPage(ino, cursor);
@@ -350,6 +352,7 @@ export class Vfs {
       }
       cursor = page.cursor;
     } while (cursor !== '0');
+    this.metaCache.storeComplete(ino, first);
     return out;
   }
 
@@ -427,12 +430,13 @@ export class Vfs {
     checkName(name);
     const fullMode = modeBits(type) | (mode & 0o7777);
     const { attr, changed } = await this.meta.createNode({ parent, name, type, mode: fullMode, uid: caller.uid, gid: caller.gid, ...extra });
-    this.applyOwn(changed, touchedDir(parent, attr.ctimeNs, type === 'd' ? 1 : 0));
+    this.applyOwn(changed, touchedDir(parent, attr.ctimeNs, type === 'd' ? 1 : 0), true);
     // A new inode is known exactly; no other host can have changed it yet.
     const mark = this.metaCache.mark();
     this.metaCache.storeAttr(attr, mark);
     this.metaCache.storeEntry(parent, name, { ino: attr.ino, type }, mark);
     this.metaCache.storeNoXattrs(attr.ino, mark);
+    if (type === 'd') this.metaCache.storeComplete(attr.ino, mark);
     if (type === 'f') this.metaCache.storeContent(attr.ino, { kind: 'inline', data: Buffer.alloc(0) }, mark);
     return attr;
   }
@@ -454,10 +458,10 @@ export class Vfs {
    * being read back: every create or unlink in a directory would otherwise cost one more
    * round trip for the directory's attributes.
    */
-  private applyOwn(items: readonly Invalidation[], patch?: DirPatch): void {
+  private applyOwn(items: readonly Invalidation[], patch?: DirPatch, exact = false): void {
     if (items.length === 0) return;
     const before = patch ? this.metaCache.attr(patch.dir) : undefined;
-    this.metaCache.apply(items);
+    this.metaCache.apply(items, exact);
     if (patch && before) {
       this.metaCache.storeAttr({ ...before, mtimeNs: patch.timeNs, ctimeNs: patch.timeNs, nlink: before.nlink + patch.nlinkDelta }, this.metaCache.mark());
     }
