@@ -14,14 +14,24 @@ export type ChunkSource = (idx: number) => Promise<Buffer | undefined> | Buffer 
 
 /**
  * readRange copies [offset, offset+length) of a file of the given size from its chunks, into
- * `into` when given (the kernel's buffer: no intermediate copy), else a new buffer.
+ * `into` when given (the kernel's buffer: no intermediate copy), else a new buffer; with
+ * 'view' it may return a view of one immutable chunk instead.
  */
-export async function readRange(source: ChunkSource, chunkSize: number, size: number, offset: number, length: number, into?: Buffer): Promise<Buffer> {
+export async function readRange(source: ChunkSource, chunkSize: number, size: number, offset: number, length: number, into?: Buffer | 'view'): Promise<Buffer> {
   const end = Math.min(size, offset + length);
   if (end <= offset) return Buffer.alloc(0);
-  const out = into ? into.subarray(0, end - offset) : Buffer.allocUnsafe(end - offset);
   const first = Math.floor(offset / chunkSize);
   const last = Math.floor((end - 1) / chunkSize);
+  if (into === 'view' && first === last) {
+    // The usual read (kernel readahead, up to 1 MiB, aligned) lies in one chunk: answer with a
+    // view of the chunk itself, no copy. Only for committed chunks, which never change; the
+    // caller must not keep the view (a reply copies it into the kernel at once).
+    const got = source(first);
+    const bytes = got instanceof Promise ? await got : got;
+    const from = offset - first * chunkSize;
+    if (bytes && bytes.length >= from + (end - offset)) return bytes.subarray(from, from + (end - offset));
+  }
+  const out = into && into !== 'view' ? into.subarray(0, end - offset) : Buffer.allocUnsafe(end - offset);
   const parts: Promise<void>[] = [];
   for (let idx = first; idx <= last; idx++) {
     const chunkStart = idx * chunkSize;

@@ -265,7 +265,10 @@ export class Vfs {
     return this.addHandle(ino, flags);
   }
 
-  /** read returns up to length bytes at offset, written into `into` when given. */
+  /**
+   * read returns up to length bytes at offset, written into `into` when given; without it the
+   * result may be a view of a cached chunk, to use at once (reply) and never keep or change.
+   */
   async read(fh: number, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     const out = await this.readHandle(fh, offset, length, into);
     this.io.bytesRead += out.length;
@@ -278,7 +281,7 @@ export class Vfs {
     if (w && (w.modified || !w.stale)) return w.read(offset, length, into);
     const { attr, content } = await this.committed(h.ino);
     const cs = this.settings.chunkSize;
-    const out = await readRange((idx) => committedChunk(content, idx, h.ino, this.chunkCache), cs, attr.size, offset, length, into);
+    const out = await readRange((idx) => committedChunk(content, idx, h.ino, this.chunkCache), cs, attr.size, offset, length, into ?? 'view');
     if (offset === h.lastEnd && content.kind === 'chunks') this.readAhead(h.ino, content, offset + length, attr.size);
     h.lastEnd = offset + out.length;
     return out;
