@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: the speed and cross-host coherence of redisfs as ratios against references
 // measured in the same run (see docs/BENCHMARK.md). Starts its own redis-server, mounts two
-// hosts A and B of one fresh volume, a null FUSE filesystem and (with --peers) sshfs twice,
-// runs every workload in worker processes, prints a table and writes JSON under .bench/.
+// hosts A and B of one fresh volume, a null FUSE filesystem on the same binding and (with
+// --peers) sshfs twice, runs every workload in worker processes, prints a table and writes
+// JSON under .bench/.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
@@ -61,7 +62,7 @@ const { values: args } = parseArgs({
     peers: { type: 'boolean', default: false },
     out: { type: 'string' },
     profile: { type: 'boolean', default: false },
-    binding: { type: 'string', default: 'fuse-native' },
+    binding: { type: 'string', default: 'lowlevel' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -69,10 +70,14 @@ if (args.help) {
   process.stdout.write('usage: node dist/bench/main.js [--quick] [--peers] [--out results.json]\n'
     + '  --quick  every size ~10x smaller (development, CI smoke run)\n'
     + '  --peers  also measure sshfs over loopback (installs sshfs/openssh-server if missing)\n'
-    + '  --binding NAME  redisfs FUSE binding (default fuse-native: the binding the null reference uses)\n'
+    + '  --binding NAME  FUSE binding of redisfs and of the null reference: lowlevel (default) or fuse-native\n'
     + '  --profile  run the redisfs daemons with --cpu-prof, dump their op stats (SIGUSR2) after\n'
     + '             each workload, and keep logs and profiles in .bench/profile-<date>/\n');
   process.exit(0);
+}
+if (args.binding !== 'lowlevel' && args.binding !== 'fuse-native') {
+  process.stderr.write(`bench: --binding must be lowlevel or fuse-native, not ${args.binding}\n`);
+  process.exit(2);
 }
 const sizes = args.quick ? QUICK : FULL;
 const figures: Figures = {};
@@ -141,10 +146,10 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const logDir = args.profile ? join(BENCH_DIR, `profile-${stamp}`) : join(root, 'logs');
-  if (args.binding !== 'fuse-native') notes.push(`redisfs runs on --binding ${args.binding}; the null reference is fuse-native`);
   const daemon = { logDir, binding: args.binding, nodeArgs: args.profile ? ['--cpu-prof', `--cpu-prof-dir=${logDir}`] : [] };
   const rfs = await redisfsTarget(root, redis.url, volume, { ...daemon, cacheSize: sizes.hostCache });
-  targets.push(rfs, await nullTarget(root), localTarget(root));
+  const nullRef = await nullTarget(root, args.binding);
+  targets.push(rfs, nullRef, localTarget(root));
   notes.push(nfsNote());
   if (args.peers) {
     try {
@@ -297,7 +302,7 @@ function report(measured: TargetName[]): void {
   const machine = `${availableParallelism()} cores, ${free}, Linux ${release()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`;
   const out: string[] = [''];
   out.push(`redisfs benchmark (${args.quick ? 'quick' : 'full'} run, ${((Date.now() - t0) / 1000).toFixed(0)} s) on ${machine}`);
-  out.push(`redisfs --binding ${args.binding}; hosts A, B: --cache-size ${sizes.hostCache}; host C: --cache-size ${sizes.rssCache}. Ratios are redisfs ÷ reference.`);
+  out.push(`redisfs and null on --binding ${args.binding}; hosts A, B: --cache-size ${sizes.hostCache}; host C: --cache-size ${sizes.rssCache}. Ratios are redisfs ÷ reference.`);
   if (sizes.repeat > 1) out.push(`seq write, warm read, random read: median of ${sizes.repeat} runs; every other row: one run.`);
   out.push('');
   out.push(renderTable(rows, figures));
