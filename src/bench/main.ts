@@ -2,8 +2,8 @@
 // `npm run bench`: the speed and cross-host coherence of redisfs as ratios against references
 // measured in the same run (see docs/BENCHMARK.md). Starts its own redis-server, mounts two
 // hosts A and B of one fresh volume, a null FUSE filesystem on the same binding and (with
-// --peers) sshfs twice, runs every workload in worker processes, prints a table and writes
-// JSON under .bench/.
+// --peers) sshfs twice, runs every workload in worker processes, then the FUSE bindings rows
+// (bindings.ts), prints the tables and writes JSON under .bench/.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
@@ -11,11 +11,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Job, JobResult } from './jobs.js';
-import { metrics, type MetricId } from './metrics.js';
+import { NULL_TIMEOUTS, measureBindings } from './bindings.js';
+import { bindingMetrics, metrics, type BindingMetricId, type BindingTarget, type MetricId } from './metrics.js';
 import { cpuSeconds, memKiB, stopAll } from './procs.js';
 import { RedisStats } from './redis-stats.js';
 import { aggregate, runJob, runJobs } from './run-workers.js';
-import { aheadOfPeer, ratio, renderTable, verdict, type Figures } from './table.js';
+import {
+  aheadOfPeer, bindingRatio, bindingVerdicts, ratio, renderBindingTable, renderTable, verdict, type BindingFigures, type Figures,
+} from './table.js';
 import {
   localTarget, mountRedisfs, nullTarget, nfsNote, redisfsTarget, removeTree, sshfsTarget, startRedis, type Target,
   type TargetName,
@@ -38,18 +41,22 @@ interface Sizes {
   /** --cache-size of the host that reads bigBytes: a fraction of it, so the cache churns. */
   rssCache: string;
   rssCacheMiB: number;
-  /** Runs of the short throughput workloads (seq write, warm read, random read); the median counts. */
+  /** Runs of the short throughput workloads (seq write, warm read, random read, FUSE bindings rows); the median counts. */
   repeat: number;
+  /** Length of each timed loop of the FUSE bindings rows (open+read+close, stat). */
+  bindingSeconds: number;
 }
 
 const MiB = 1 << 20;
 const FULL: Sizes = {
   seqBytes: 1024 * MiB, smallFiles: 5000, metaOps: 2000, randBytes: 256 * MiB, randReads: 20000, visRounds: 200,
   visTimeoutMs: 2000, visBudgetMs: 90_000, idleSeconds: 30, bigBytes: 10 * 1024 * MiB, hostCache: '2G', rssCache: '512M', rssCacheMiB: 512, repeat: 3,
+  bindingSeconds: 1.5,
 };
 const QUICK: Sizes = {
   seqBytes: 100 * MiB, smallFiles: 500, metaOps: 200, randBytes: 32 * MiB, randReads: 2000, visRounds: 20,
   visTimeoutMs: 1000, visBudgetMs: 8000, idleSeconds: 3, bigBytes: 1000 * MiB, hostCache: '2G', rssCache: '32M', rssCacheMiB: 32, repeat: 1,
+  bindingSeconds: 0.5,
 };
 const JOB_TIMEOUT_MS = 600_000;
 /** Pause between a visibility reader's polls: spinning would starve the daemons it waits for. */
@@ -81,6 +88,7 @@ if (args.binding !== 'lowlevel' && args.binding !== 'fuse-native') {
 }
 const sizes = args.quick ? QUICK : FULL;
 const figures: Figures = {};
+const bindingFigures: BindingFigures = {};
 const notes: string[] = [];
 /** Every run of a repeated workload, by `<metric>/<target>`. */
 const samples: Record<string, number[]> = {};
@@ -92,6 +100,10 @@ function say(msg: string): void {
 
 function put(id: MetricId, t: TargetName, v: number): void {
   (figures[id] ??= {})[t] = v;
+}
+
+function putBinding(id: BindingMetricId, t: BindingTarget, v: number): void {
+  (bindingFigures[id] ??= {})[t] = v;
 }
 
 const mbps = (r: JobResult): number => r.bytes / r.seconds / 1e6;
@@ -277,6 +289,14 @@ async function main(): Promise<void> {
     }
   });
 
+  // The FUSE bindings rows: their own null mounts and hosts, all stopped before the idle window.
+  say('FUSE bindings');
+  await measureBindings({
+    root, redisUrl: redis.url, volume, daemon: { ...daemon, cacheSize: sizes.hostCache }, redisfs: rfs, nullRef, seqBytes: sizes.seqBytes,
+    seconds: sizes.bindingSeconds, repeat: sizes.repeat, jobTimeoutMs: JOB_TIMEOUT_MS, put: putBinding, samples, say,
+    note: (msg) => notes.push(msg),
+  });
+
   // Idle: every mount at rest, watched over the same window.
   say(`idle CPU over ${sizes.idleSeconds} s`);
   const idle = targets.filter((t) => t.pidB !== undefined);
@@ -314,6 +334,16 @@ function report(measured: TargetName[]): void {
     const behind = rows.filter((m) => aheadOfPeer(m, figures) === false);
     out.push(`ahead of sshfs on ${rows.filter((m) => aheadOfPeer(m, figures) !== undefined).length - behind.length} compared rows${behind.length ? `; behind on: ${behind.map((m) => m.label).join('; ')}` : ' (all)'}`);
   }
+  const bRows = bindingMetrics({ seqLabel: sizeLabel(sizes.seqBytes) });
+  const bJudged = bRows.flatMap((m) => bindingVerdicts(m, bindingFigures)).filter((v) => v.met !== undefined);
+  out.push('');
+  out.push(`FUSE bindings: open+read+close of a 100-byte file on each null (kernel timeouts: entry ${NULL_TIMEOUTS.entry} s,`);
+  out.push(`attr ${NULL_TIMEOUTS.attr} s), 1 process then 4 at once; stat: redisfs host B and null (--binding ${args.binding});`);
+  out.push(`seq write: fresh hosts, lowlevel --writeback-cache vs --binding fuse-native. ${sizes.bindingSeconds} s per loop${sizes.repeat > 1 ? `; median of ${sizes.repeat} runs` : ''}.`);
+  out.push('');
+  out.push(renderBindingTable(bRows, bindingFigures));
+  out.push('');
+  out.push(`FUSE binding goals met: ${bJudged.filter((v) => v.met).length} of ${bJudged.length}`);
   for (const n of notes) out.push(`note: ${n}`);
   process.stdout.write(out.join('\n') + '\n');
 
@@ -325,6 +355,11 @@ function report(measured: TargetName[]): void {
       id: m.id, label: m.label, unit: m.unit, higherIsBetter: m.higherIsBetter, figures: figures[m.id] ?? {},
       ratios: Object.fromEntries((['null', 'local', 'sshfs'] as const).map((r) => [r, ratio(m, figures, r) ?? null])),
       goal: verdict(m, figures) ?? null, aheadOfSshfs: aheadOfPeer(m, figures) ?? null,
+    })),
+    bindings: bRows.map((m) => ({
+      id: m.id, label: m.label, unit: m.unit, subject: m.subject, figures: bindingFigures[m.id] ?? {},
+      ratios: Object.fromEntries(m.refs.map((ref) => [ref, bindingRatio(m, bindingFigures, ref) ?? null])),
+      goals: bindingVerdicts(m, bindingFigures).map((v) => ({ goal: v.goal, ref: v.ref ?? null, ratio: v.ratio ?? null, met: v.met ?? null })),
     })),
   }, null, 2) + '\n');
   process.stdout.write(`results: ${file}\n`);
