@@ -8,7 +8,7 @@ import {
 import { join } from 'node:path';
 
 export type Job =
-  | { kind: 'seqWrite'; file: string; bytes: number; block: number }
+  | { kind: 'seqWrite'; file: string; bytes: number; block: number; unlink?: boolean }
   | { kind: 'seqRead'; file: string; block: number; passes: number }
   | { kind: 'smallCreate'; dir: string; count: number; size: number }
   | { kind: 'smallStat'; dir: string }
@@ -16,6 +16,8 @@ export type Job =
   | { kind: 'smallDelete'; dir: string }
   | { kind: 'meta'; dir: string; count: number }
   | { kind: 'randRead'; file: string; count: number; block: number }
+  | { kind: 'openRead'; file: string; seconds: number }
+  | { kind: 'statLoop'; files: string[]; seconds: number }
   | { kind: 'visibility'; writeDir: string; readDir: string; mode: 'overwrite' | 'new'; rounds: number; timeoutMs: number; budgetMs: number; pollUs: number };
 
 /** What a job measured: ops and bytes over seconds, plus job-specific figures. */
@@ -31,7 +33,11 @@ export interface JobResult {
 
 export function runJob(job: Job): JobResult {
   switch (job.kind) {
-    case 'seqWrite': return seqWrite(job.file, job.bytes, job.block);
+    case 'seqWrite': {
+      const r = seqWrite(job.file, job.bytes, job.block);
+      if (job.unlink) unlinkSync(job.file); // untimed: keeps the store from filling up
+      return r;
+    }
     case 'seqRead': return seqRead(job.file, job.block, job.passes);
     case 'smallCreate': return smallCreate(job.dir, job.count, job.size);
     case 'smallStat': return timed(() => {
@@ -53,6 +59,8 @@ export function runJob(job: Job): JobResult {
     });
     case 'meta': return meta(job.dir, job.count);
     case 'randRead': return randRead(job.file, job.count, job.block);
+    case 'openRead': return openRead(job.file, job.seconds);
+    case 'statLoop': return statLoop(job.files, job.seconds);
     case 'visibility': return visibility(job);
   }
 }
@@ -164,6 +172,42 @@ function randRead(file: string, count: number, block: number): JobResult {
   });
   closeSync(fd);
   return r;
+}
+
+// Runs `op` for `seconds`, looking at the clock every 16 ops (a cached stat takes ~1 µs).
+function forSeconds(seconds: number, op: () => void): JobResult {
+  return timed(() => {
+    const end = nowS() + seconds;
+    let ops = 0;
+    do {
+      for (let i = 0; i < 16; i++) op();
+      ops += 16;
+    } while (nowS() < end);
+    return { ops, bytes: 0 };
+  });
+}
+
+// open+read+close of one small file, again and again: each open reaches the FUSE daemon
+// (OPEN, then READ, FLUSH, RELEASE), and without keep_cache the open drops the page cache,
+// so the read reaches it too.
+function openRead(file: string, seconds: number): JobResult {
+  const buf = Buffer.allocUnsafe(4096);
+  const expected = statSync(file).size;
+  return forSeconds(seconds, () => {
+    const fd = openSync(file, 'r');
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    closeSync(fd);
+    if (n !== expected) throw new Error(`read ${n} bytes of ${file}, expected ${expected}`);
+  });
+}
+
+// stat of the same few unchanged files, round robin.
+function statLoop(files: string[], seconds: number): JobResult {
+  let i = 0;
+  return forSeconds(seconds, () => {
+    statSync(files[i]!);
+    i = (i + 1) % files.length;
+  });
 }
 
 // One writer on host A, one reader on host B: after each close() on A, B polls with

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: the speed and cross-host coherence of redisfs as ratios against references
 // measured in the same run (see docs/BENCHMARK.md). Starts its own redis-server, mounts two
-// hosts A and B of one fresh volume, a null FUSE filesystem and (with --peers) sshfs twice,
-// runs every workload in worker processes, prints a table and writes JSON under .bench/.
+// hosts A and B of one fresh volume, a null FUSE filesystem on the same binding and (with
+// --peers) sshfs twice, runs every workload in worker processes, then the FUSE bindings rows
+// (bindings.ts), prints the tables and writes JSON under .bench/.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
@@ -10,11 +11,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Job, JobResult } from './jobs.js';
-import { metrics, type MetricId } from './metrics.js';
+import { NULL_TIMEOUTS, measureBindings } from './bindings.js';
+import { bindingMetrics, metrics, type BindingMetricId, type BindingTarget, type MetricId } from './metrics.js';
 import { cpuSeconds, memKiB, stopAll } from './procs.js';
 import { RedisStats } from './redis-stats.js';
 import { aggregate, runJob, runJobs } from './run-workers.js';
-import { aheadOfPeer, ratio, renderTable, verdict, type Figures } from './table.js';
+import {
+  aheadOfPeer, bindingRatio, bindingVerdicts, ratio, renderBindingTable, renderTable, verdict, type BindingFigures, type Figures,
+} from './table.js';
 import {
   localTarget, mountRedisfs, nullTarget, nfsNote, redisfsTarget, removeTree, sshfsTarget, startRedis, type Target,
   type TargetName,
@@ -37,18 +41,22 @@ interface Sizes {
   /** --cache-size of the host that reads bigBytes: a fraction of it, so the cache churns. */
   rssCache: string;
   rssCacheMiB: number;
-  /** Runs of the short throughput workloads (seq write, warm read, random read); the median counts. */
+  /** Runs of the short throughput workloads (seq write, warm read, random read, FUSE bindings rows); the median counts. */
   repeat: number;
+  /** Length of each timed loop of the FUSE bindings rows (open+read+close, stat). */
+  bindingSeconds: number;
 }
 
 const MiB = 1 << 20;
 const FULL: Sizes = {
   seqBytes: 1024 * MiB, smallFiles: 5000, metaOps: 2000, randBytes: 256 * MiB, randReads: 20000, visRounds: 200,
   visTimeoutMs: 2000, visBudgetMs: 90_000, idleSeconds: 30, bigBytes: 10 * 1024 * MiB, hostCache: '2G', rssCache: '512M', rssCacheMiB: 512, repeat: 3,
+  bindingSeconds: 1.5,
 };
 const QUICK: Sizes = {
   seqBytes: 100 * MiB, smallFiles: 500, metaOps: 200, randBytes: 32 * MiB, randReads: 2000, visRounds: 20,
   visTimeoutMs: 1000, visBudgetMs: 8000, idleSeconds: 3, bigBytes: 1000 * MiB, hostCache: '2G', rssCache: '32M', rssCacheMiB: 32, repeat: 1,
+  bindingSeconds: 0.5,
 };
 const JOB_TIMEOUT_MS = 600_000;
 /** Pause between a visibility reader's polls: spinning would starve the daemons it waits for. */
@@ -61,7 +69,7 @@ const { values: args } = parseArgs({
     peers: { type: 'boolean', default: false },
     out: { type: 'string' },
     profile: { type: 'boolean', default: false },
-    binding: { type: 'string', default: 'fuse-native' },
+    binding: { type: 'string', default: 'lowlevel' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -69,13 +77,18 @@ if (args.help) {
   process.stdout.write('usage: node dist/bench/main.js [--quick] [--peers] [--out results.json]\n'
     + '  --quick  every size ~10x smaller (development, CI smoke run)\n'
     + '  --peers  also measure sshfs over loopback (installs sshfs/openssh-server if missing)\n'
-    + '  --binding NAME  redisfs FUSE binding (default fuse-native: the binding the null reference uses)\n'
+    + '  --binding NAME  FUSE binding of redisfs and of the null reference: lowlevel (default) or fuse-native\n'
     + '  --profile  run the redisfs daemons with --cpu-prof, dump their op stats (SIGUSR2) after\n'
     + '             each workload, and keep logs and profiles in .bench/profile-<date>/\n');
   process.exit(0);
 }
+if (args.binding !== 'lowlevel' && args.binding !== 'fuse-native') {
+  process.stderr.write(`bench: --binding must be lowlevel or fuse-native, not ${args.binding}\n`);
+  process.exit(2);
+}
 const sizes = args.quick ? QUICK : FULL;
 const figures: Figures = {};
+const bindingFigures: BindingFigures = {};
 const notes: string[] = [];
 /** Every run of a repeated workload, by `<metric>/<target>`. */
 const samples: Record<string, number[]> = {};
@@ -87,6 +100,10 @@ function say(msg: string): void {
 
 function put(id: MetricId, t: TargetName, v: number): void {
   (figures[id] ??= {})[t] = v;
+}
+
+function putBinding(id: BindingMetricId, t: BindingTarget, v: number): void {
+  (bindingFigures[id] ??= {})[t] = v;
 }
 
 const mbps = (r: JobResult): number => r.bytes / r.seconds / 1e6;
@@ -141,10 +158,10 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const logDir = args.profile ? join(BENCH_DIR, `profile-${stamp}`) : join(root, 'logs');
-  if (args.binding !== 'fuse-native') notes.push(`redisfs runs on --binding ${args.binding}; the null reference is fuse-native`);
   const daemon = { logDir, binding: args.binding, nodeArgs: args.profile ? ['--cpu-prof', `--cpu-prof-dir=${logDir}`] : [] };
   const rfs = await redisfsTarget(root, redis.url, volume, { ...daemon, cacheSize: sizes.hostCache });
-  targets.push(rfs, await nullTarget(root), localTarget(root));
+  const nullRef = await nullTarget(root, args.binding);
+  targets.push(rfs, nullRef, localTarget(root));
   notes.push(nfsNote());
   if (args.peers) {
     try {
@@ -272,6 +289,14 @@ async function main(): Promise<void> {
     }
   });
 
+  // The FUSE bindings rows: their own null mounts and hosts, all stopped before the idle window.
+  say('FUSE bindings');
+  await measureBindings({
+    root, redisUrl: redis.url, volume, daemon: { ...daemon, cacheSize: sizes.hostCache }, redisfs: rfs, nullRef, seqBytes: sizes.seqBytes,
+    seconds: sizes.bindingSeconds, repeat: sizes.repeat, jobTimeoutMs: JOB_TIMEOUT_MS, put: putBinding, samples, say,
+    note: (msg) => notes.push(msg),
+  });
+
   // Idle: every mount at rest, watched over the same window.
   say(`idle CPU over ${sizes.idleSeconds} s`);
   const idle = targets.filter((t) => t.pidB !== undefined);
@@ -297,7 +322,7 @@ function report(measured: TargetName[]): void {
   const machine = `${availableParallelism()} cores, ${free}, Linux ${release()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`;
   const out: string[] = [''];
   out.push(`redisfs benchmark (${args.quick ? 'quick' : 'full'} run, ${((Date.now() - t0) / 1000).toFixed(0)} s) on ${machine}`);
-  out.push(`redisfs --binding ${args.binding}; hosts A, B: --cache-size ${sizes.hostCache}; host C: --cache-size ${sizes.rssCache}. Ratios are redisfs ÷ reference.`);
+  out.push(`redisfs and null on --binding ${args.binding}; hosts A, B: --cache-size ${sizes.hostCache}; host C: --cache-size ${sizes.rssCache}. Ratios are redisfs ÷ reference.`);
   if (sizes.repeat > 1) out.push(`seq write, warm read, random read: median of ${sizes.repeat} runs; every other row: one run.`);
   out.push('');
   out.push(renderTable(rows, figures));
@@ -309,6 +334,16 @@ function report(measured: TargetName[]): void {
     const behind = rows.filter((m) => aheadOfPeer(m, figures) === false);
     out.push(`ahead of sshfs on ${rows.filter((m) => aheadOfPeer(m, figures) !== undefined).length - behind.length} compared rows${behind.length ? `; behind on: ${behind.map((m) => m.label).join('; ')}` : ' (all)'}`);
   }
+  const bRows = bindingMetrics({ seqLabel: sizeLabel(sizes.seqBytes) });
+  const bJudged = bRows.flatMap((m) => bindingVerdicts(m, bindingFigures)).filter((v) => v.met !== undefined);
+  out.push('');
+  out.push(`FUSE bindings: open+read+close of a 100-byte file on each null (kernel timeouts: entry ${NULL_TIMEOUTS.entry} s,`);
+  out.push(`attr ${NULL_TIMEOUTS.attr} s), 1 process then 4 at once; stat: redisfs host B and null (--binding ${args.binding});`);
+  out.push(`seq write: fresh hosts, lowlevel --writeback-cache vs --binding fuse-native. ${sizes.bindingSeconds} s per loop${sizes.repeat > 1 ? `; median of ${sizes.repeat} runs` : ''}.`);
+  out.push('');
+  out.push(renderBindingTable(bRows, bindingFigures));
+  out.push('');
+  out.push(`FUSE binding goals met: ${bJudged.filter((v) => v.met).length} of ${bJudged.length}`);
   for (const n of notes) out.push(`note: ${n}`);
   process.stdout.write(out.join('\n') + '\n');
 
@@ -320,6 +355,11 @@ function report(measured: TargetName[]): void {
       id: m.id, label: m.label, unit: m.unit, higherIsBetter: m.higherIsBetter, figures: figures[m.id] ?? {},
       ratios: Object.fromEntries((['null', 'local', 'sshfs'] as const).map((r) => [r, ratio(m, figures, r) ?? null])),
       goal: verdict(m, figures) ?? null, aheadOfSshfs: aheadOfPeer(m, figures) ?? null,
+    })),
+    bindings: bRows.map((m) => ({
+      id: m.id, label: m.label, unit: m.unit, subject: m.subject, figures: bindingFigures[m.id] ?? {},
+      ratios: Object.fromEntries(m.refs.map((ref) => [ref, bindingRatio(m, bindingFigures, ref) ?? null])),
+      goals: bindingVerdicts(m, bindingFigures).map((v) => ({ goal: v.goal, ref: v.ref ?? null, ratio: v.ratio ?? null, met: v.met ?? null })),
     })),
   }, null, 2) + '\n');
   process.stdout.write(`results: ${file}\n`);

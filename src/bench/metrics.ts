@@ -1,5 +1,5 @@
-// The rows of the benchmark table: what each measures, which references it is compared with,
-// and the target from issue 3 it is held to.
+// The rows of the benchmark tables: what each measures, which references it is compared with,
+// and the target it is held to (issue 3 for the main table, issue 6 for the FUSE bindings).
 import type { TargetName } from './targets.js';
 
 export type MetricId =
@@ -64,5 +64,48 @@ export function metrics(s: { seqLabel: string; files: number; bigLabel: string; 
     thr('bigRead', `read ${s.bigLabel}, host C`, 'MB/s', undefined, ['null', 'sshfs']),
     low('peakRss', 'peak RSS of that host', 'MiB', { kind: 'max', max: s.rssLimitMiB }, ['null', 'sshfs']),
     low('idleCpu', 'idle CPU of a mount', '% core', { kind: 'max', max: 1 }, ['null', 'sshfs']),
+  ];
+}
+
+// ---- the FUSE bindings section (issue 6) ------------------------------------------------------
+
+/** Who is measured on the rows of the FUSE bindings section. */
+export type BindingTarget =
+  | 'nullLowlevel' | 'nullC' | 'nullFuseNative' | 'redisfs' | 'null' | 'redisfsWb' | 'redisfsFuseNative';
+
+export type BindingMetricId = 'openRead1' | 'openRead4' | 'statUnchanged' | 'seqWriteWb';
+
+/** A goal of a binding row: a ratio of its subject to a reference, or an absolute floor. */
+export type BindingGoal = { kind: 'ratio'; ref: BindingTarget; min: number } | { kind: 'min'; min: number };
+
+export interface BindingMetric {
+  id: BindingMetricId;
+  label: string;
+  unit: string;
+  /** What the row measures; its ratios are subject ÷ reference (all rows: higher is better). */
+  subject: BindingTarget;
+  refs: readonly BindingTarget[];
+  goals: readonly BindingGoal[];
+}
+
+export const BINDING_TARGET_NAMES: Readonly<Record<BindingTarget, string>> = {
+  nullLowlevel: 'lowlevel null', nullC: 'C libfuse3 null', nullFuseNative: 'fuse-native null',
+  redisfs: 'redisfs', null: 'null', redisfsWb: 'redisfs wb', redisfsFuseNative: 'redisfs fuse-native',
+};
+
+/** bindingMetrics lists the rows of the FUSE bindings section, with the targets of issue 6. */
+export function bindingMetrics(s: { seqLabel: string }): BindingMetric[] {
+  const nulls = ['nullC', 'nullFuseNative'] as const;
+  return [
+    { id: 'openRead1', label: 'open+read+close, 1 proc', unit: 'ops/s', subject: 'nullLowlevel', refs: nulls, goals: [] },
+    {
+      id: 'openRead4', label: 'open+read+close, 4 procs', unit: 'ops/s', subject: 'nullLowlevel', refs: nulls,
+      goals: [{ kind: 'ratio', ref: 'nullC', min: 0.7 }, { kind: 'ratio', ref: 'nullFuseNative', min: 2 }],
+    },
+    { id: 'statUnchanged', label: 'stat unchanged file, B', unit: 'ops/s', subject: 'redisfs', refs: ['null'], goals: [{ kind: 'min', min: 100_000 }] },
+    {
+      id: 'seqWriteWb', label: `seq write ${s.seqLabel}, wb`, unit: 'MB/s', subject: 'redisfsWb', refs: ['redisfsFuseNative'],
+      goals: [{ kind: 'ratio', ref: 'redisfsFuseNative', min: 1.5 }],
+    },
   ];
 }

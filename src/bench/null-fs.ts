@@ -1,10 +1,12 @@
-// The "null" reference of the benchmark: the same binding (fuse-native) with the same -o
-// options as redisfs, serving an in-memory filesystem that keeps names and attributes but no
+// The "null" reference of the benchmark on the fuse-native binding: the same binding with the
+// same -o options as redisfs on it, serving an in-memory filesystem that keeps names and attributes but no
 // data (writes are dropped, reads return zeros). Every op answers at once from JS, so it
 // measures the ceiling this binding allows on this machine.
 //
-// Run as its own process (`node dist/bench/null-fs.js <mountpoint>`): a process must never do
-// file I/O on a mount it serves. Prints `null: mounted <mnt>` once usable; SIGTERM unmounts.
+// Run as its own process (`node dist/bench/null-fs.js <mountpoint> [<entry s> <attr s>]`): a
+// process must never do file I/O on a mount it serves. The optional kernel timeouts replace
+// redisfs' (the "FUSE bindings" rows give every binding the same). Prints `null: mounted <mnt>`
+// once usable; SIGTERM unmounts.
 import { constants } from 'node:os';
 import { DEFAULT_FUSE_MOUNT_OPTIONS, fuseOptionString } from '../fuse/mount-options.js';
 import { statArray, typeArray } from '../fuse/stat-array.js';
@@ -207,8 +209,9 @@ function join(dir: string, name: string): string {
 
 async function main(): Promise<void> {
   const mnt = process.argv[2];
-  if (!mnt) throw new Error('usage: null-fs <mountpoint>');
-  const options = fuseOptionString({ ...DEFAULT_FUSE_MOUNT_OPTIONS, fsname: 'bench-null' });
+  if (!mnt) throw new Error('usage: null-fs <mountpoint> [<entry timeout s> <attr timeout s>]');
+  const timeouts = process.argv.length > 4 ? { entryTimeout: Number(process.argv[3]), attrTimeout: Number(process.argv[4]) } : {};
+  const options = fuseOptionString({ ...DEFAULT_FUSE_MOUNT_OPTIONS, fsname: 'bench-null', ...timeouts });
   const fuse = new PatchedFuse(mnt, new NullFs().ops(), options);
   await new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve())));
   process.stdout.write(`null: mounted ${mnt}\n`);

@@ -1,6 +1,10 @@
-// The printed table: absolute figures per target, then redisfs's ratio to each reference, then
-// the issue-3 goal of the row and whether it is met. Fits 100 columns.
-import type { Goal, Metric, MetricId } from './metrics.js';
+// The printed tables. Main: absolute figures per target, then redisfs's ratio to each reference,
+// then the issue-3 goal of the row and whether it is met. FUSE bindings: one line per row and
+// reference, with the issue-6 goals. Both fit 100 columns.
+import {
+  BINDING_TARGET_NAMES, type BindingGoal, type BindingMetric, type BindingMetricId, type BindingTarget, type Goal, type Metric,
+  type MetricId,
+} from './metrics.js';
 import type { TargetName } from './targets.js';
 
 export type Figures = Partial<Record<MetricId, Partial<Record<TargetName, number>>>>;
@@ -86,6 +90,62 @@ export function renderTable(rows: Metric[], f: Figures): string {
       ...REFS.map((t) => formatRatio(ratio(m, f, t)).padStart(W.ratio)),
       ` ${goal}`,
     ].join(' ').trimEnd());
+  }
+  return lines.join('\n');
+}
+
+// ---- FUSE bindings ------------------------------------------------------------------------------
+
+export type BindingFigures = Partial<Record<BindingMetricId, Partial<Record<BindingTarget, number>>>>;
+
+export interface BindingVerdict { goal: string; met: boolean | undefined; ratio: number | undefined; ref: BindingTarget | undefined }
+
+function usable(n: number | undefined): n is number {
+  return n !== undefined && !Number.isNaN(n);
+}
+
+/** bindingRatio is subject ÷ reference on a binding row, when both were measured. */
+export function bindingRatio(m: BindingMetric, f: BindingFigures, ref: BindingTarget): number | undefined {
+  const ours = f[m.id]?.[m.subject];
+  const theirs = f[m.id]?.[ref];
+  return usable(ours) && usable(theirs) && theirs !== 0 ? ours / theirs : undefined;
+}
+
+export function bindingGoalText(g: BindingGoal): string {
+  return g.kind === 'ratio' ? `≥${g.min}×` : `≥${formatNumber(g.min)}`;
+}
+
+/** bindingVerdicts evaluates every goal of a binding row (met undefined: not measured). */
+export function bindingVerdicts(m: BindingMetric, f: BindingFigures): BindingVerdict[] {
+  return m.goals.map((g) => {
+    if (g.kind === 'min') {
+      const v = f[m.id]?.[m.subject];
+      return { goal: bindingGoalText(g), met: usable(v) ? v >= g.min : undefined, ratio: undefined, ref: undefined };
+    }
+    const r = bindingRatio(m, f, g.ref);
+    return { goal: bindingGoalText(g), met: r === undefined ? undefined : r >= g.min, ratio: r, ref: g.ref };
+  });
+}
+
+const B = { label: 24, unit: 5, subject: 13, num: 8, ref: 19, ratio: 5 };
+
+export function renderBindingTable(rows: BindingMetric[], f: BindingFigures): string {
+  const lines = [[
+    'FUSE bindings (issue 6)'.padEnd(B.label), 'unit'.padEnd(B.unit), 'measured'.padEnd(B.subject), 'value'.padStart(B.num),
+    'reference'.padEnd(B.ref), 'value'.padStart(B.num), 'ratio'.padStart(B.ratio), 'goal',
+  ].join(' '), '─'.repeat(100)];
+  const mark = (v: BindingVerdict): string => `${v.goal}${v.met === undefined ? ' ?' : v.met ? ' ✓' : ' ✗'}`;
+  for (const m of rows) {
+    const verdicts = bindingVerdicts(m, f);
+    m.refs.forEach((ref, i) => {
+      const goals = verdicts.filter((v) => v.ref === ref || (i === 0 && v.ref === undefined)).map(mark).join(' ');
+      lines.push([
+        (i === 0 ? m.label : '').padEnd(B.label), (i === 0 ? m.unit : '').padEnd(B.unit),
+        (i === 0 ? BINDING_TARGET_NAMES[m.subject] : '').padEnd(B.subject), (i === 0 ? formatNumber(f[m.id]?.[m.subject]) : '').padStart(B.num),
+        BINDING_TARGET_NAMES[ref].padEnd(B.ref), formatNumber(f[m.id]?.[ref]).padStart(B.num),
+        formatRatio(bindingRatio(m, f, ref)).padStart(B.ratio), goals,
+      ].join(' ').trimEnd());
+    });
   }
   return lines.join('\n');
 }

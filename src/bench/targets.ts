@@ -1,12 +1,14 @@
 // What the benchmark measures: redisfs (two hosts A and B of one volume) and its references
 // (null, local, and with --peers sshfs), each as two directories `a` and `b` that play the two
-// hosts, plus the pids whose CPU and memory are watched.
+// hosts, plus the pids whose CPU and memory are watched; and the null filesystems of each FUSE
+// binding that the "FUSE bindings" rows compare.
 import { daemonEnv } from '../daemon/malloc-env.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_LOWLEVEL_MOUNT_OPTIONS, lowLevelOptionString } from '../fuse/lowlevel/options.js';
 import { freePort, isMounted, portOpen, startUntil, stop, track, trackMount, waitFor } from './procs.js';
 
 export type TargetName = 'redisfs' | 'null' | 'local' | 'sshfs';
@@ -24,6 +26,7 @@ export interface Target {
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const NULL_FS = fileURLToPath(new URL('./null-fs.js', import.meta.url));
+const NULL_FS_LOWLEVEL = fileURLToPath(new URL('./null-fs-lowlevel.js', import.meta.url));
 
 export interface Redis { url: string; pid: number; stop(): Promise<void> }
 
@@ -46,7 +49,14 @@ export async function startRedis(dir: string): Promise<Redis> {
 export interface RedisfsHost { mnt: string; pid: number; logFile: string; stop(): Promise<void> }
 
 /** How redisfs daemons are started: their cache, where they log, extra node flags (profiling). */
-export interface DaemonOptions { cacheSize: string; logDir: string; nodeArgs: string[]; binding: string }
+export interface DaemonOptions {
+  cacheSize: string;
+  logDir: string;
+  nodeArgs: string[];
+  binding: string;
+  /** More `redisfs mount` flags (e.g. --writeback-cache). */
+  mountArgs?: readonly string[];
+}
 
 /** mountRedisfs starts one host: a foreground `redisfs mount` child, ready once it says so. */
 export async function mountRedisfs(mnt: string, redisUrl: string, volume: string, home: string, o: DaemonOptions): Promise<RedisfsHost> {
@@ -57,7 +67,7 @@ export async function mountRedisfs(mnt: string, redisUrl: string, volume: string
   delete env.REDISFS_REDIS;
   delete env.REDISFS_PASSWORD;
   mkdirSync(dirname(logFile), { recursive: true });
-  const child = await startUntil(process.execPath, [...o.nodeArgs, CLI, 'mount', mnt, '--redis', redisUrl, '--volume', volume, '--cache-size', o.cacheSize, '--binding', o.binding, '--foreground'],
+  const child = await startUntil(process.execPath, [...o.nodeArgs, CLI, 'mount', mnt, '--redis', redisUrl, '--volume', volume, '--cache-size', o.cacheSize, '--binding', o.binding, ...(o.mountArgs ?? []), '--foreground'],
     `redisfs: mounted ${mnt}`, { env, label: `redisfs mount ${mnt}`, stderrFile: logFile });
   return { mnt, pid: child.pid ?? 0, logFile, stop: () => stop(child) };
 }
@@ -74,12 +84,35 @@ export async function redisfsTarget(root: string, redisUrl: string, volume: stri
   };
 }
 
-export async function nullTarget(root: string): Promise<Target> {
-  const mnt = join(root, 'mnt', 'null');
+/**
+ * A null filesystem: names and attributes kept, data dropped, every request answered at once.
+ * `lowlevel` and `fuse-native` run in JS on that binding with the options redisfs uses on it
+ * (null-fs-lowlevel.ts, null-fs.ts); `c` is the C libfuse3 low-level one (c/null_ll.c, built by
+ * c-null.ts), which serves one fixed 100-byte file.
+ */
+export type NullKind = { binding: 'lowlevel' } | { binding: 'fuse-native'; timeouts?: KernelTimeouts } | { binding: 'c'; exe: string; timeouts: KernelTimeouts };
+
+/** Kernel entry and attribute cache lifetimes, in seconds. */
+export interface KernelTimeouts { entry: number; attr: number }
+
+export interface NullMount { mnt: string; pid: number | undefined; stop(): Promise<void> }
+
+export async function mountNull(mnt: string, kind: NullKind): Promise<NullMount> {
   mkdirSync(mnt, { recursive: true });
   trackMount(mnt);
-  const child = await startUntil(process.execPath, [NULL_FS, mnt], `null: mounted ${mnt}`, { label: 'null fs' });
-  return { name: 'null', a: mnt, b: mnt, pidB: child.pid, stop: () => stop(child) };
+  const t = kind.binding !== 'lowlevel' ? kind.timeouts : undefined;
+  const times = t ? [String(t.entry), String(t.attr)] : [];
+  const child = kind.binding === 'c'
+    ? await startUntil(kind.exe, [mnt, lowLevelOptionString({ ...DEFAULT_LOWLEVEL_MOUNT_OPTIONS, fsname: 'bench-null-c' }), ...times], `null-c: mounted ${mnt}`, { label: 'C null fs' })
+    : await startUntil(process.execPath, [kind.binding === 'lowlevel' ? NULL_FS_LOWLEVEL : NULL_FS, mnt, ...times], `null: mounted ${mnt}`, { label: `${kind.binding} null fs` });
+  return { mnt, pid: child.pid, stop: () => stop(child) };
+}
+
+/** nullTarget is the null reference of redisfs: the null filesystem on redisfs' binding. */
+export async function nullTarget(root: string, binding: string): Promise<Target> {
+  if (binding !== 'lowlevel' && binding !== 'fuse-native') throw new Error(`no null filesystem for binding ${binding}`);
+  const m = await mountNull(join(root, 'mnt', 'null'), { binding });
+  return { name: 'null', a: m.mnt, b: m.mnt, pidB: m.pid, stop: m.stop };
 }
 
 export function localTarget(root: string): Target {
