@@ -120,6 +120,19 @@ export class MetaStore {
     return parseAttr(ino, h);
   }
 
+  /** getAttrs returns the attributes of several inodes (undefined: gone) in one round trip. */
+  async getAttrs(inos: readonly Ino[]): Promise<(Attr | undefined)[]> {
+    if (inos.length === 0) return [];
+    const p = this.redis.pipeline();
+    for (const ino of inos) p.hgetall(this.keys.inode(ino));
+    const replies = (await mapErrors('getattr', () => p.exec())) ?? [];
+    return inos.map((ino, i) => {
+      const [err, h] = replies[i] ?? [new Error('no reply'), undefined];
+      if (err) throw new FsError('EIO', `getattr of inode ${ino}: ${err.message}`);
+      return parseAttr(ino, h as Record<string, string>);
+    });
+  }
+
   /** lookup returns the inode and type a directory entry names, or undefined. */
   async lookup(parent: Ino, name: string): Promise<{ ino: Ino; type: FileType } | undefined> {
     const v = await mapErrors('lookup', () => this.redis.hget(this.keys.entries(parent), name));

@@ -144,6 +144,33 @@ export class Vfs {
     return attr;
   }
 
+  /**
+   * getattrs returns several inodes' attributes (undefined: gone), the ones not cached in one
+   * round trip: a listing with attributes asks for a whole page of them at once.
+   */
+  async getattrs(inos: readonly Ino[]): Promise<(Attr | undefined)[]> {
+    const out: (Attr | undefined)[] = inos.map((ino) => this.metaCache.attr(ino));
+    const missing = inos.filter((_, i) => out[i] === undefined);
+    if (missing.length > 0) {
+      const mark = this.metaCache.mark();
+      const fetched = await orCached(this.meta.getAttrs(missing), () => {
+        const peeked = missing.map((ino) => this.metaCache.peekAttr(ino));
+        return peeked.every((a) => a !== undefined) ? peeked : undefined;
+      });
+      let j = 0;
+      for (let i = 0; i < out.length; i++) {
+        if (out[i] !== undefined) continue;
+        const attr = fetched[j++];
+        if (attr) this.metaCache.storeAttr(attr, mark);
+        out[i] = attr;
+      }
+    }
+    return out.map((attr) => {
+      const w = attr && this.writers.get(attr.ino);
+      return w?.modified ? { ...attr!, size: w.size, mtimeNs: w.mtimeNs } : attr;
+    });
+  }
+
   /** setattr changes mode, owner, times or size. */
   async setattr(ino: Ino, ch: SetAttr): Promise<Attr> {
     const attr = await this.getattr(ino);

@@ -389,16 +389,17 @@ export class FuseLowLevelAdapter {
       const attrs = new Float64Array(page.length * ATTR_SIZE);
       const got: (Attr | undefined)[] = [];
       if (plus) {
-        await Promise.all(page.map(async (e, i) => {
-          if (e.name === '.' || e.name === '..') return fillNameOnly(attrs, i, e.ino, S_IFDIR);
-          try {
-            const attr = await this.vfs.getattr(e.ino);
-            got[i] = attr;
-            fillAttr(attrs, i, attr, this.vfs.chunkSize);
-          } catch {
-            fillNameOnly(attrs, i, e.ino, modeBits(e.type)); // gone meanwhile: name only
+        const found = await this.vfs.getattrs(page.map((e) => e.ino));
+        page.forEach((e, i) => {
+          const attr = found[i];
+          const dots = e.name === '.' || e.name === '..';
+          if (dots || !attr) {
+            fillNameOnly(attrs, i, e.ino, dots ? S_IFDIR : modeBits(e.type)); // !attr: gone meanwhile, name only
+            return;
           }
-        }));
+          got[i] = attr;
+          fillAttr(attrs, i, attr, this.vfs.chunkSize);
+        });
       } else {
         page.forEach((e, i) => fillNameOnly(attrs, i, e.ino, modeBits(e.type)));
       }
