@@ -11,6 +11,7 @@ import { constants as fsc } from 'node:fs';
 import { constants } from 'node:os';
 import { ROOT_INO, S_IFDIR, S_IFMT, S_IFREG, nowNs, type Attr, type Ino } from '../core/types.js';
 import { ATTR_SIZE, Op, SetAttrBit, addon, fillAttr, fillNameOnly, type Session } from '../fuse/lowlevel/addon.js';
+import { raiseReadahead } from '../fuse/lowlevel/readahead.js';
 import { DEFAULT_LOWLEVEL_MOUNT_OPTIONS, lowLevelOptionString } from '../fuse/lowlevel/options.js';
 
 const E = constants.errno;
@@ -109,7 +110,8 @@ class NullLowLevel {
       case Op.CREATE: return this.create(id, n(0), s(1), n(2), n(3), n(4), n(5));
       case Op.FORGET: return this.forget(n(0), n(1));
       case Op.EV_INIT:
-        process.stdout.write(`null: mounted ${this.mnt}\n`);
+        // The same kernel read-ahead as a redisfs mount on this binding.
+        void raiseReadahead(this.mnt, Math.max(128, n(0) >> 10)).then(() => process.stdout.write(`null: mounted ${this.mnt}\n`));
         return;
       case Op.EV_EXITED:
         process.exit(0);

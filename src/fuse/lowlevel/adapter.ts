@@ -9,6 +9,7 @@ import { OpStats } from '../../vfs/op-stats.js';
 import type { Caller, SetAttr, Vfs } from '../../vfs/vfs.js';
 import { ATTR_SIZE, Op, SetAttrBit, addon, fillAttr, fillNameOnly, type Addon, type Session } from './addon.js';
 import { lowLevelOptionString, type LowLevelMountOptions } from './options.js';
+import { raiseReadahead } from './readahead.js';
 
 const ENOENT = errnoNumber('ENOENT');
 const ERANGE = errnoNumber('ERANGE');
@@ -260,6 +261,9 @@ export class FuseLowLevelAdapter {
         return this.forget(n(0), n(1));
       case Op.EV_INIT:
         log.info({ maxWrite: n(0), want: n(1).toString(16), protoMinor: n(2) }, 'FUSE session ready');
+        void raiseReadahead(this.mountpoint, Math.max(128, n(0) >> 10)).then((why) => {
+          if (why) log.info({ why }, 'kernel read-ahead stays at its default');
+        });
         this.initDone?.();
         return;
       case Op.EV_DESTROY:
