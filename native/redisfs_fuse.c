@@ -10,6 +10,13 @@
 // Kernel cache notifications (notifyInvalInode/InvalEntry/Delete) are written by one helper
 // thread: the kernel may block such a write on a lock held by a request that only the main
 // thread can answer (e.g. a lookup in the same directory), so the main thread never writes them.
+//
+// FUSE_INTERRUPT: every dispatched request registers an interrupt callback whose data is the
+// request's id (a number, not a pointer: nothing to free or to outlive). The callback only notes
+// the id; after fuse_session_process_buf returns, each noted id whose request JS still holds goes
+// to JS as EV_INTERRUPT, and JS may answer it (EINTR) then. Never answering from inside the
+// callback matters: libfuse may call it from fuse_req_interrupt_func with the request's lock
+// held, and a reply there would free the request under that lock.
 #define FUSE_USE_VERSION 312
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,7 +40,7 @@ enum {
   OP_SYMLINK, OP_RENAME, OP_LINK, OP_OPEN, OP_READ, OP_WRITE, OP_FLUSH, OP_RELEASE, OP_FSYNC,
   OP_OPENDIR, OP_READDIR, OP_RELEASEDIR, OP_STATFS, OP_SETXATTR, OP_GETXATTR, OP_LISTXATTR,
   OP_REMOVEXATTR, OP_ACCESS, OP_CREATE, OP_FORGET,
-  EV_INIT = 100, EV_DESTROY = 101, EV_EXITED = 102,
+  EV_INIT = 100, EV_DESTROY = 101, EV_EXITED = 102, EV_INTERRUPT = 103,
 };
 
 // Attribute layout of the Float64Array JS passes with entry/attr replies (16 numbers per
@@ -44,6 +51,10 @@ enum {
 };
 
 #define MAX_REQS_PER_WAKE 64
+// Interrupt callbacks run only inside fuse_session_process_buf (for the one INTERRUPT it reads,
+// or for the one request it registers the callback for), and the ids they note are delivered
+// after each call: one pending id at a time in practice.
+#define MAX_PENDING_INTERRUPTS 8
 
 typedef struct notice {
   struct notice *next;
@@ -68,6 +79,8 @@ typedef struct session {
   int mounted;   // fuse_session_mount succeeded and not unmounted yet
   int ended;     // the kernel ended the session (unmounted from outside) or we unmounted
   int no_js;     // environment is going away: never call JS again
+  double interrupted[MAX_PENDING_INTERRUPTS]; // ids of interrupted requests, for JS
+  int ninterrupted;
   // notifier thread
   pthread_t thread;
   int thread_started;
@@ -134,6 +147,13 @@ static fuse_req_t slot_take(double id) {
   fuse_req_t req = slots[i].req;
   slot_free(i);
   return req;
+}
+
+// True if the id still names a request JS has not answered.
+static int slot_live(double id) {
+  uint64_t v = (uint64_t)id;
+  uint32_t i = (uint32_t)(v & ((1u << SLOT_BITS) - 1));
+  return i < nslots && slots[i].req != NULL && slots[i].gen == (uint32_t)(v >> SLOT_BITS);
 }
 
 // ---- helpers ---------------------------------------------------------------------------
@@ -247,7 +267,31 @@ static void call_js(session_t *s, int op, double id, size_t argc, napi_value *ar
   }
 }
 
-// Registers the request and calls JS, inside a handle scope of its own.
+// The kernel interrupted a request (a signal reached the process waiting on it). Runs inside
+// fuse_session_process_buf, maybe with the request's lock held: only note the id (see the top).
+static void on_interrupt(fuse_req_t req, void *data) {
+  session_t *s = fuse_req_userdata(req);
+  if (s->ninterrupted < MAX_PENDING_INTERRUPTS) s->interrupted[s->ninterrupted++] = (double)(uintptr_t)data;
+  // else dropped: the request simply runs to completion, as it would without interrupts
+}
+
+// Tells JS about the interrupted requests it still holds. Called after each
+// fuse_session_process_buf, outside every libfuse lock, so JS may answer them at once.
+static void deliver_interrupts(session_t *s) {
+  int n = s->ninterrupted;
+  s->ninterrupted = 0;
+  for (int i = 0; i < n; i++) {
+    double id = s->interrupted[i];
+    if (s->no_js || !slot_live(id)) continue; // answered meanwhile (e.g. synchronously)
+    napi_handle_scope hs;
+    napi_open_handle_scope(s->env, &hs);
+    call_js(s, EV_INTERRUPT, id, 0, NULL);
+    napi_close_handle_scope(s->env, hs);
+  }
+}
+
+// Registers the request (slot, interrupt callback) and calls JS, inside a handle scope of its
+// own. The interrupt callback is set before JS runs: JS may answer, and so free, the request.
 #define DISPATCH(req, op, ...)                                                     \
   do {                                                                             \
     session_t *s_ = fuse_req_userdata(req);                                        \
@@ -256,6 +300,7 @@ static void call_js(session_t *s, int op, double id, size_t argc, napi_value *ar
     if (s_->no_js) { fuse_reply_err(req, EIO); break; }                            \
     double id_ = slot_put(s_, req);                                                \
     if (id_ < 0) { fuse_reply_err(req, ENOMEM); break; }                           \
+    fuse_req_interrupt_func(req, on_interrupt, (void *)(uintptr_t)id_);            \
     napi_open_handle_scope(env, &hs_);                                             \
     napi_value a_[] = {__VA_ARGS__};                                               \
     call_js(s_, op, id_, sizeof a_ / sizeof a_[0], a_);                            \
@@ -629,6 +674,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
       break;
     }
     fuse_session_process_buf(s->se, &s->buf);
+    deliver_interrupts(s);
   }
   napi_close_callback_scope(env, cs);
   napi_close_handle_scope(env, hs);
