@@ -130,7 +130,7 @@ describe.skipIf(SKIP !== '')('lowlevel addon under AddressSanitizer', () => {
     });
 
     server!.kill('SIGTERM');
-    expect(await waitExit(server!, 60_000), 'memfs did not exit after the unmount').toBe(true);
+    expect(await waitExit(server!, 20_000), 'memfs did not exit after the unmount').toBe(true);
     await Promise.all(hung.map((c) => waitExit(c, 5000)));
     expect(hung.every((c) => c.exitCode !== null && c.exitCode !== 0), 'the pending stats failed at the unmount').toBe(true);
     expect(await isMounted(mnt)).toBe(false);

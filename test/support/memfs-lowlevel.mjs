@@ -8,7 +8,8 @@
 // Both mountpoints show the same tree, one session each. Prints `ready` once the kernel's INIT
 // arrived for each, `exited` when a session was unmounted from outside (it is then closed). Lookups of names that start with `slow-` are
 // answered after 300 ms, unless the kernel interrupts them first (then EINTR, and the late
-// answer must be refused); `hang-` names are never answered (the unmount must free them).
+// answer must be refused); `hang-` names are never answered (the unmount must answer them), and
+// a notification for their directory is queued, which the kernel holds until they are.
 // SIGTERM unmounts; then the loop runs dry and node ends by itself, tearing its environment
 // down (finalizers, cleanup hooks) as a daemon does. Its last stdout line is a JSON of counts.
 import { createRequire } from 'node:module';
@@ -83,7 +84,13 @@ function dispatch(session, op, id, ...a) {
     case Op.LOOKUP: {
       const [parent, name] = a;
       const ino = dir(parent)?.get(name);
-      if (name.startsWith('hang-')) { counts.hung++; return; }
+      if (name.startsWith('hang-')) {
+        // Never answered; and the notification queued behind it waits for the directory lock
+        // this lookup holds, so the unmount finds the helper thread blocked in the kernel.
+        counts.hung++;
+        ll.notifyInvalEntry(session, parent, 'blocked-behind-hang');
+        return;
+      }
       if (name.startsWith('slow-')) {
         held.set(id, ino);
         setTimeout(() => { if (held.delete(id)) ll.replyErr(id, E.ENOENT); }, 300);
