@@ -16,7 +16,9 @@
 // the id; after fuse_session_process_buf returns, each noted id whose request JS still holds goes
 // to JS as EV_INTERRUPT, and JS may answer it (EINTR) then. Never answering from inside the
 // callback matters: libfuse may call it from fuse_req_interrupt_func with the request's lock
-// held, and a reply there would free the request under that lock.
+// held, and a reply there would free the request under that lock. Requests are created,
+// interrupted and answered on the loop thread only (the notifier touches none), so an interrupt
+// never races a reply: an answered request has left libfuse's list, and no interrupt finds it.
 #define FUSE_USE_VERSION 312
 #define _GNU_SOURCE
 #include <errno.h>
