@@ -10,10 +10,20 @@
 // Kernel cache notifications (notifyInvalInode/InvalEntry/Delete) are written by one helper
 // thread: the kernel may block such a write on a lock held by a request that only the main
 // thread can answer (e.g. a lookup in the same directory), so the main thread never writes them.
+//
+// FUSE_INTERRUPT: every dispatched request registers an interrupt callback whose data is the
+// request's id (a number, not a pointer: nothing to free or to outlive). The callback only notes
+// the id; after fuse_session_process_buf returns, each noted id whose request JS still holds goes
+// to JS as EV_INTERRUPT, and JS may answer it (EINTR) then. Never answering from inside the
+// callback matters: libfuse may call it from fuse_req_interrupt_func with the request's lock
+// held, and a reply there would free the request under that lock. Requests are created,
+// interrupted and answered on the loop thread only (the notifier touches none), so an interrupt
+// never races a reply: an answered request has left libfuse's list, and no interrupt finds it.
 #define FUSE_USE_VERSION 312
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,7 +43,7 @@ enum {
   OP_SYMLINK, OP_RENAME, OP_LINK, OP_OPEN, OP_READ, OP_WRITE, OP_FLUSH, OP_RELEASE, OP_FSYNC,
   OP_OPENDIR, OP_READDIR, OP_RELEASEDIR, OP_STATFS, OP_SETXATTR, OP_GETXATTR, OP_LISTXATTR,
   OP_REMOVEXATTR, OP_ACCESS, OP_CREATE, OP_FORGET,
-  EV_INIT = 100, EV_DESTROY = 101, EV_EXITED = 102,
+  EV_INIT = 100, EV_DESTROY = 101, EV_EXITED = 102, EV_INTERRUPT = 103,
 };
 
 // Attribute layout of the Float64Array JS passes with entry/attr replies (16 numbers per
@@ -44,6 +54,12 @@ enum {
 };
 
 #define MAX_REQS_PER_WAKE 64
+// Interrupt callbacks run only inside fuse_session_process_buf (for the one INTERRUPT it reads,
+// or for the one request it registers the callback for), and the ids they note are delivered
+// after each call: one pending id at a time in practice.
+#define MAX_PENDING_INTERRUPTS 8
+// How long an unmount keeps answering requests (EIO) for the helper thread to finish its write.
+#define CLOSE_DRAIN_MS 5000
 
 typedef struct notice {
   struct notice *next;
@@ -68,6 +84,9 @@ typedef struct session {
   int mounted;   // fuse_session_mount succeeded and not unmounted yet
   int ended;     // the kernel ended the session (unmounted from outside) or we unmounted
   int no_js;     // environment is going away: never call JS again
+  int closing;   // unmounting: requests are answered EIO here, JS gets no more
+  double interrupted[MAX_PENDING_INTERRUPTS]; // ids of interrupted requests, for JS
+  int ninterrupted;
   // notifier thread
   pthread_t thread;
   int thread_started;
@@ -75,6 +94,7 @@ typedef struct session {
   pthread_cond_t cv;
   notice_t *head, *tail;
   int stop;
+  int thread_done; // the notifier left its loop: it writes nothing more
 } session_t;
 
 // ---- request slots --------------------------------------------------------------------
@@ -134,6 +154,13 @@ static fuse_req_t slot_take(double id) {
   fuse_req_t req = slots[i].req;
   slot_free(i);
   return req;
+}
+
+// True if the id still names a request JS has not answered.
+static int slot_live(double id) {
+  uint64_t v = (uint64_t)id;
+  uint32_t i = (uint32_t)(v & ((1u << SLOT_BITS) - 1));
+  return i < nslots && slots[i].req != NULL && slots[i].gen == (uint32_t)(v >> SLOT_BITS);
 }
 
 // ---- helpers ---------------------------------------------------------------------------
@@ -247,15 +274,40 @@ static void call_js(session_t *s, int op, double id, size_t argc, napi_value *ar
   }
 }
 
-// Registers the request and calls JS, inside a handle scope of its own.
+// The kernel interrupted a request (a signal reached the process waiting on it). Runs inside
+// fuse_session_process_buf, maybe with the request's lock held: only note the id (see the top).
+static void on_interrupt(fuse_req_t req, void *data) {
+  session_t *s = fuse_req_userdata(req);
+  if (s->ninterrupted < MAX_PENDING_INTERRUPTS) s->interrupted[s->ninterrupted++] = (double)(uintptr_t)data;
+  // else dropped: the request simply runs to completion, as it would without interrupts
+}
+
+// Tells JS about the interrupted requests it still holds. Called after each
+// fuse_session_process_buf, outside every libfuse lock, so JS may answer them at once.
+static void deliver_interrupts(session_t *s) {
+  int n = s->ninterrupted;
+  s->ninterrupted = 0;
+  for (int i = 0; i < n; i++) {
+    double id = s->interrupted[i];
+    if (s->no_js || s->closing || !slot_live(id)) continue; // answered meanwhile (e.g. synchronously)
+    napi_handle_scope hs;
+    napi_open_handle_scope(s->env, &hs);
+    call_js(s, EV_INTERRUPT, id, 0, NULL);
+    napi_close_handle_scope(s->env, hs);
+  }
+}
+
+// Registers the request (slot, interrupt callback) and calls JS, inside a handle scope of its
+// own. The interrupt callback is set before JS runs: JS may answer, and so free, the request.
 #define DISPATCH(req, op, ...)                                                     \
   do {                                                                             \
     session_t *s_ = fuse_req_userdata(req);                                        \
     napi_env env = s_->env;                                                        \
     napi_handle_scope hs_;                                                         \
-    if (s_->no_js) { fuse_reply_err(req, EIO); break; }                            \
+    if (s_->no_js || s_->closing) { fuse_reply_err(req, EIO); break; }             \
     double id_ = slot_put(s_, req);                                                \
     if (id_ < 0) { fuse_reply_err(req, ENOMEM); break; }                           \
+    fuse_req_interrupt_func(req, on_interrupt, (void *)(uintptr_t)id_);            \
     napi_open_handle_scope(env, &hs_);                                             \
     napi_value a_[] = {__VA_ARGS__};                                               \
     call_js(s_, op, id_, sizeof a_ / sizeof a_[0], a_);                            \
@@ -313,7 +365,7 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
 
 // Forgets need no answer: tell JS (which keeps lookup counts) and free the request at once.
 static void forget_js(session_t *s, fuse_ino_t ino, uint64_t nlookup) {
-  if (s->no_js) return;
+  if (s->no_js || s->closing) return;
   napi_handle_scope hs;
   napi_open_handle_scope(s->env, &hs);
   napi_value a[] = {num(s->env, (double)ino), num(s->env, (double)nlookup)};
@@ -395,8 +447,12 @@ static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t si
   napi_value b = NULL;
   void *copy;
   napi_handle_scope hs;
+  if (s->no_js || s->closing) {
+    fuse_reply_err(req, EIO);
+    return;
+  }
   napi_open_handle_scope(s->env, &hs);
-  if (!s->no_js) napi_create_buffer_copy(s->env, size, data, &copy, &b);
+  napi_create_buffer_copy(s->env, size, data, &copy, &b);
   if (b == NULL) {
     napi_close_handle_scope(s->env, hs);
     fuse_reply_err(req, ENOMEM);
@@ -449,8 +505,12 @@ static void ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
   napi_value b = NULL;
   void *copy;
   napi_handle_scope hs;
+  if (s->no_js || s->closing) {
+    fuse_reply_err(req, EIO);
+    return;
+  }
   napi_open_handle_scope(s->env, &hs);
-  if (!s->no_js) napi_create_buffer_copy(s->env, size, value, &copy, &b);
+  napi_create_buffer_copy(s->env, size, value, &copy, &b);
   if (b == NULL) {
     napi_close_handle_scope(s->env, hs);
     fuse_reply_err(req, ENOMEM);
@@ -540,8 +600,17 @@ static void *notifier_main(void *arg) {
     free(n);
     pthread_mutex_lock(&s->mu);
   }
+  s->thread_done = 1;
   pthread_mutex_unlock(&s->mu);
   return NULL;
+}
+
+static int notifier_done(session_t *s) {
+  if (!s->thread_started) return 1;
+  pthread_mutex_lock(&s->mu);
+  int done = s->thread_done;
+  pthread_mutex_unlock(&s->mu);
+  return done;
 }
 
 static void notifier_stop(session_t *s) {
@@ -565,26 +634,64 @@ static void stop_polling(session_t *s) {
   s->poll = NULL;
 }
 
-// Answers every request JS still holds (the kernel is gone, nobody waits) and forgets them.
-static void drop_requests(session_t *s) {
+// Answers every request of the session JS still holds with `err`, or frees it unanswered
+// (err < 0: the kernel is gone, nobody waits), and forgets them.
+static void answer_held(session_t *s, int err) {
   for (uint32_t i = 0; i < nslots; i++) {
     if (slots[i].req && slots[i].s == s) {
-      fuse_reply_none(slots[i].req);
+      if (err < 0) fuse_reply_none(slots[i].req);
+      else fuse_reply_err(slots[i].req, err);
       slot_free(i);
     }
   }
 }
 
+// Lets the notifier thread finish before the unmount. Its write may be held by the kernel on
+// a directory lock that a request holds: one JS holds, one still queued in /dev/fuse, or one
+// of a process that waits for that lock before it sends its own. Neither closing the device
+// (the blocked write holds it open) nor a lazy unmount ends the connection then, so the join
+// and the process would wait forever. So, while the connection is up: answer what JS holds
+// with EIO, and keep answering whatever arrives with EIO (DISPATCH does, once closing) until
+// the thread is done, or CLOSE_DRAIN_MS passed. Returns whether it is done.
+static int drain_for_notifier(session_t *s) {
+  answer_held(s, EIO);
+  pthread_mutex_lock(&s->mu);
+  s->stop = 1;
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+  uint64_t deadline = uv_hrtime() + (uint64_t)CLOSE_DRAIN_MS * 1000000u;
+  while (!notifier_done(s) && uv_hrtime() < deadline) {
+    int r = fuse_session_receive_buf(s->se, &s->buf);
+    if (r == -EAGAIN) {
+      struct pollfd p = {.fd = s->fd, .events = POLLIN};
+      poll(&p, 1, 10);
+      continue;
+    }
+    if (r == -EINTR) continue;
+    if (r <= 0 || fuse_session_exited(s->se)) break; // the kernel ended it: nothing blocks
+    fuse_session_process_buf(s->se, &s->buf);
+  }
+  s->ninterrupted = 0;
+  return notifier_done(s);
+}
+
 // Unmounts and frees everything but the struct and JS references. Safe to call twice.
 static void session_close(session_t *s) {
+  s->closing = 1;
   stop_polling(s);
+  int drained = 1;
+  if (s->se && s->mounted && !s->ended) drained = drain_for_notifier(s);
+  // Join before the device's descriptor is closed: a write the thread is about to start would
+  // otherwise go to whatever file takes that number next. (Drain gave up: join after the
+  // unmount, as the thread may never return.)
+  if (drained) notifier_stop(s);
   if (s->se && s->mounted) {
     fuse_session_unmount(s->se); // closes the fd first: the kernel aborts pending requests
     s->mounted = 0;
   }
   notifier_stop(s);
   if (s->se) {
-    drop_requests(s);
+    answer_held(s, -1);
     fuse_session_destroy(s->se);
     s->se = NULL;
   }
@@ -634,6 +741,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
       break;
     }
     fuse_session_process_buf(s->se, &s->buf);
+    deliver_interrupts(s);
   }
   napi_close_callback_scope(env, cs);
   napi_close_handle_scope(env, hs);

@@ -1,10 +1,13 @@
 // What only the lowlevel binding does: kernel caches kept long and invalidated by other hosts'
-// changes, files owned by the caller, the addon's request bookkeeping. Skipped on fuse-native.
+// changes, files owned by the caller, interrupted requests. Skipped on fuse-native.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BINDING, dumpLogsOnFailure, mountHost, uniqueVolume, waitFor, type Host } from './support/index.js';
+import {
+  BINDING, dumpLogsOnFailure, freePort, HAVE_PYTHON3, interruptedCall, killedWhileWaiting, makeTempDir, mountHost, RestartableRedis,
+  sleep, uniqueVolume, waitFor, type Host,
+} from './support/index.js';
 
 const LOWLEVEL = BINDING === 'lowlevel';
 /** Another host's change must show well before the kernel's own timeout would expire it. */
@@ -14,6 +17,8 @@ const volume = uniqueVolume('lowlevel');
 let A: Host;
 let B: Host;
 let serial = 0;
+/** The host of the interrupt tests, on a Redis of their own that they pause. */
+let I: Host | undefined;
 
 beforeAll(async () => {
   if (!LOWLEVEL) return;
@@ -25,7 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([A?.stop(), B?.stop()]);
 });
-dumpLogsOnFailure(() => [A, B]);
+dumpLogsOnFailure(() => [A, B, I]);
 
 async function freshDir(label: string): Promise<[string, string]> {
   const rel = `${label}-${serial++}`;
@@ -83,5 +88,81 @@ describe.skipIf(!LOWLEVEL)('lowlevel binding with kernel caches of an hour', () 
       const st = await fs.stat(path.join(a, n));
       expect([st.uid, st.gid]).toEqual([65534, 65534]);
     }
+  });
+});
+
+// A paused Redis (SIGSTOP) keeps its connections: every command waits for the io timeout. A
+// process waiting on such a request is stuck in the kernel (even SIGKILL waits for the answer)
+// unless the kernel's FUSE_INTERRUPT gets one.
+const IO_TIMEOUT_MS = 8000;
+/** An interrupted request must be answered well before the io timeout. */
+const PROMPT_MS = 2000;
+
+describe.skipIf(!LOWLEVEL)('lowlevel binding, interrupted requests (Redis paused)', () => {
+  let redis: RestartableRedis;
+  let n = 0;
+  const cold = (): string => I!.p(`never-looked-up-${n++}`);
+
+  beforeAll(async () => {
+    redis = new RestartableRedis(await freePort(), await makeTempDir('redis-intr'), []);
+    await redis.start();
+    I = await mountHost({ volume: uniqueVolume('intr'), redisUrl: redis.url, label: 'I',
+      extraArgs: ['--io-timeout', String(IO_TIMEOUT_MS), '--kernel-cache', '3600'] });
+  });
+  afterAll(async () => {
+    redis?.resume();
+    await I?.stop();
+    await redis?.kill('SIGKILL');
+  });
+
+  async function whilePaused<T>(work: () => Promise<T>): Promise<T> {
+    redis.pause();
+    try {
+      return await work();
+    } finally {
+      redis.resume();
+    }
+  }
+
+  it.skipIf(!HAVE_PYTHON3)('fails a lookup waiting on Redis with EINTR as soon as the caller catches a signal', async () => {
+    const got = await whilePaused(() => interruptedCall('open', cold(), 300));
+    expect(got.result).toBe('EINTR');
+    expect(got.ms).toBeLessThan(300 + PROMPT_MS);
+  });
+
+  it('lets a process killed while it waits on a lookup die at once', async () => {
+    const ms = await whilePaused(() => killedWhileWaiting('stat', [cold()], 300));
+    expect(ms).toBeLessThan(PROMPT_MS);
+  });
+
+  it.skipIf(!HAVE_PYTHON3)('runs an interrupted chmod to completion: its change may already be in Redis', async () => {
+    const f = I!.p('chmod-me');
+    await fs.writeFile(f, 'x', { mode: 0o644 });
+    await fs.stat(f); // the kernel holds name and attributes for an hour: chmod goes straight to SETATTR
+    const got = await whilePaused(async () => {
+      const call = interruptedCall('chmod', f, 300);
+      await sleep(1500);
+      redis.resume();
+      return await call;
+    });
+    expect(got).toMatchObject({ result: 'ok' });
+    expect(got.ms).toBeGreaterThan(1000);
+    expect((await fs.stat(f)).mode & 0o777).toBe(0o600);
+  });
+
+  it('keeps serving once Redis answers again: the late answers to abandoned requests are dropped', async () => {
+    const name = cold();
+    await whilePaused(async () => {
+      await killedWhileWaiting('stat', [name], 300);
+      if (HAVE_PYTHON3) await interruptedCall('open', cold(), 300);
+    });
+    // Redis answers in order: once this write is through, so are the abandoned lookups.
+    await waitFor(async () => {
+      await fs.writeFile(I!.p('after'), 'back');
+      expect(await fs.readFile(I!.p('after'), 'utf8')).toBe('back');
+    }, { timeoutMs: 15_000 });
+    await expect(fs.stat(name)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(I!.exited()).toBeUndefined();
+    expect(I!.stderr()).not.toMatch(/unexpected failure|reply failed/);
   });
 });

@@ -6,3 +6,4 @@ export * from './redis.js';
 export * from './wait.js';
 export * from './binding.js';
 export * from './restartable-redis.js';
+export * from './signals.js';

@@ -41,5 +41,9 @@ export class RestartableRedis {
     c.kill(signal);
     await gone;
   }
+  /** pause freezes the server (SIGSTOP): connections stay up and commands wait, as in a stall. */
+  pause(): void { this.child?.kill('SIGSTOP'); }
+  /** resume lets a paused server answer again (SIGCONT). */
+  resume(): void { this.child?.kill('SIGCONT'); }
   command(cmd: string): Promise<string> { return redisCommand(this.port, cmd); }
 }

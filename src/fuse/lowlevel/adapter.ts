@@ -14,11 +14,25 @@ import { raiseReadahead } from './readahead.js';
 const ENOENT = errnoNumber('ENOENT');
 const ERANGE = errnoNumber('ERANGE');
 const ENODATA = errnoNumber('ENODATA');
+const EINTR = errnoNumber('EINTR');
 /** Bytes a readdirplus entry takes besides its name (fuse_entry_out + fuse_dirent, rounded up). */
 const DIRENTPLUS_BYTES = 160;
 const INIT_TIMEOUT_MS = 10_000;
 /** Extra rounds of vfs.lookup while the name keeps existing and its inodes keep vanishing. */
 const LOOKUP_ROUNDS = 8;
+
+/**
+ * Ops answered EINTR at once when the kernel interrupts them (a signal reached the waiting
+ * process, e.g. ^C on a stat during a Redis outage): they only read, so abandoning them changes
+ * nothing, and a handle one of them creates after its answer is dropped again. Every other op
+ * (create, mkdir, rename, unlink, setattr, write, flush, fsync, xattr changes…) runs to
+ * completion: its effect may already be in Redis, and EINTR would tell the caller it did not
+ * happen. Those wait at most --io-timeout per Redis call, like any op. (The kernel never
+ * interrupts its readahead, which is how read(2) through the page cache reaches us: a reader
+ * waiting there ends on a fatal signal only, as on a local disk.)
+ */
+const ABANDONABLE = new Set(['lookup', 'getattr', 'readlink', 'open', 'read', 'opendir', 'readdir', 'readdirplus',
+  'statfs', 'getxattr', 'listxattr', 'access']);
 
 /** A listing taken at the first readdir of an open directory, served page by page. */
 interface DirHandle {
@@ -66,6 +80,8 @@ export class FuseLowLevelAdapter {
    */
   private readonly lastAttr = new Map<Ino, Attr>();
   private initDone: ((err?: Error) => void) | undefined;
+  /** Requests of ABANDONABLE ops still being worked on: the ones an interrupt answers. */
+  private readonly abandonable = new Set<number>();
 
   constructor(private readonly vfs: Vfs, private readonly mountpoint: string, private readonly options: LowLevelMountOptions) {
     this.ll = addon();
@@ -148,6 +164,7 @@ export class FuseLowLevelAdapter {
     } catch (err) {
       p = Promise.reject(err);
     }
+    p = this.interruptible(op, id, p);
     p.then(
       (v) => {
         done(false);
@@ -161,6 +178,19 @@ export class FuseLowLevelAdapter {
       log.error({ op, err: err instanceof Error ? err.stack : String(err) }, 'reply failed');
       this.ll.replyErr(id, errnoNumber('EIO'));
     });
+  }
+
+  // While `p` runs, an interrupt of request `id` answers it with EINTR if `op` may be abandoned.
+  private interruptible<T>(op: string, id: number, p: Promise<T>): Promise<T> {
+    if (!ABANDONABLE.has(op)) return p;
+    this.abandonable.add(id);
+    return p.finally(() => this.abandonable.delete(id));
+  }
+
+  private interrupted(id: number): void {
+    const abandoned = this.abandonable.delete(id);
+    if (abandoned) this.ll.replyErr(id, EINTR);
+    log.debug({ id, abandoned }, 'FUSE request interrupted');
   }
 
   /** Timeouts for an answer: none if another host changed something while it was computed. */
@@ -217,7 +247,9 @@ export class FuseLowLevelAdapter {
       case Op.LINK:
         return this.run('link', id, () => vfs.link(n(0), n(1), s(2)), (attr, e) => this.replyEntry(id, attr, e));
       case Op.OPEN:
-        return this.run('open', id, () => vfs.open(n(0), n(1)), (fh) => ll.replyOpen(id, fh, 0));
+        return this.run('open', id, () => vfs.open(n(0), n(1)), (fh) => {
+          if (!ll.replyOpen(id, fh, 0)) this.dropHandle(fh); // interrupted meanwhile
+        });
       case Op.READ:
         return this.run('read', id, () => vfs.read(n(1), n(3), n(2)), (data) => ll.replyBuf(id, data));
       case Op.WRITE:
@@ -229,7 +261,9 @@ export class FuseLowLevelAdapter {
       case Op.FSYNC:
         return this.run('fsync', id, () => vfs.fsync(n(1)), this.replyOk(id));
       case Op.OPENDIR:
-        return this.run('opendir', id, () => this.opendir(n(0)), (fh) => ll.replyOpen(id, fh, 0));
+        return this.run('opendir', id, () => this.opendir(n(0)), (fh) => {
+          if (!ll.replyOpen(id, fh, 0)) this.dirs.delete(fh); // interrupted meanwhile
+        });
       case Op.READDIR:
         return this.readdir(id, n(1), n(2), n(3), a[4] as boolean);
       case Op.RELEASEDIR:
@@ -268,6 +302,8 @@ export class FuseLowLevelAdapter {
         return;
       case Op.EV_DESTROY:
         return;
+      case Op.EV_INTERRUPT:
+        return this.interrupted(id);
       case Op.EV_EXITED:
         log.info('the kernel ended the FUSE session');
         this.initDone?.(new Error('the FUSE session ended before INIT'));
@@ -283,7 +319,7 @@ export class FuseLowLevelAdapter {
   private lookup(id: number, parent: Ino, name: string): void {
     const done = this.opStats.start('lookup');
     const epoch = this.remoteEpoch;
-    this.lookupSteady(parent, name).then(
+    this.interruptible('lookup', id, this.lookupSteady(parent, name)).then(
       (attr) => {
         done(false);
         this.replyEntry(id, attr, epoch);
@@ -317,6 +353,11 @@ export class FuseLowLevelAdapter {
         await this.vfs.lookupEntry(parent, name); // ENOENT: the name is really gone
       }
     }
+  }
+
+  // A handle the kernel never got (its open was interrupted) is closed again.
+  private dropHandle(fh: number): void {
+    this.vfs.release(fh).catch((err: unknown) => log.warn({ fh, err: String(err) }, 'could not close the handle of an interrupted open'));
   }
 
   // The VFS opens what is there when another host created the name since the kernel's lookup

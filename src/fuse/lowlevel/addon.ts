@@ -18,6 +18,11 @@ export const Op = {
   EV_DESTROY: 101,
   /** The kernel ended the session: someone unmounted it. */
   EV_EXITED: 102,
+  /**
+   * The kernel interrupted request `id` (a signal reached the process waiting on it) while JS
+   * still holds it. Answering it now (EINTR) is optional; a later answer is refused (false).
+   */
+  EV_INTERRUPT: 103,
 } as const;
 
 /** Setattr `valid` bits (FUSE_SET_ATTR_*). */
