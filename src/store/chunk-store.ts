@@ -28,14 +28,10 @@ export class ChunkStore {
     return stored ? unseal(stored, id) : undefined;
   }
 
-  /** put uploads a chunk under an id from newId(). */
+  /** put uploads a chunk under an id from newId(); data is sent as it is, never copied. */
   async put(id: string, data: Buffer): Promise<void> {
-    await this.putSealed(id, seal(data));
-  }
-
-  /** putSealed uploads bytes that already end with their trailer (see sealInPlace). */
-  async putSealed(id: string, sealed: Buffer): Promise<void> {
-    await mapErrors('write chunk', () => this.redis.sendCommand(new ChunkSet(this.keys.chunk(id), sealed)) as Promise<unknown>);
+    const set = new ChunkSet(this.keys.chunk(id), [data, trailer(data)]);
+    await mapErrors('write chunk', () => this.redis.sendCommand(set) as Promise<unknown>);
   }
 
   /** delete removes chunks nothing references any more (reclaimed after their grace period). */
@@ -47,43 +43,38 @@ export class ChunkStore {
 }
 
 /**
- * ChunkSet is SET key chunk, sent without ioredis's copy: for a command with a Buffer argument
- * ioredis builds one new buffer holding the whole command, a 1 MiB allocation and copy per
- * chunk (a sixth of a sequential write's CPU). This writes the header and then the chunk
- * itself, corked into one writev. ioredis's own script commands override toWritable the same
- * way; it is only ever given the connection's socket here (never a pipeline).
+ * ChunkSet is SET key value, where the value is the concatenation of `parts` (a chunk's bytes
+ * and its trailer), sent without a copy: for a command with a Buffer argument ioredis builds
+ * one new buffer holding the whole command, a 1 MiB allocation and copy per chunk (a sixth of
+ * a sequential write's CPU). This writes the header and then each part, corked into one
+ * writev. ioredis's own script commands override toWritable the same way; it is only ever
+ * given the connection's socket here (never a pipeline).
  */
 class ChunkSet extends Command {
-  constructor(private readonly key: string, private readonly chunk: Buffer) {
-    super('set', [key, chunk]);
+  constructor(private readonly key: string, private readonly parts: Buffer[]) {
+    super('set', [key]);
   }
 
   override toWritable(socket: object): string | Buffer {
     const s = socket as Partial<Writable>;
-    if (typeof s.write !== 'function' || typeof s.cork !== 'function' || typeof s.uncork !== 'function') return super.toWritable(socket);
+    if (typeof s.write !== 'function' || typeof s.cork !== 'function' || typeof s.uncork !== 'function') {
+      this.args = [this.key, Buffer.concat(this.parts)];
+      return super.toWritable(socket);
+    }
+    const len = this.parts.reduce((n, p) => n + p.length, 0);
     s.cork();
-    s.write(`*3\r\n$3\r\nSET\r\n$${Buffer.byteLength(this.key)}\r\n${this.key}\r\n$${this.chunk.length}\r\n`);
-    s.write(this.chunk);
+    s.write(`*3\r\n$3\r\nSET\r\n$${Buffer.byteLength(this.key)}\r\n${this.key}\r\n$${len}\r\n`);
+    for (const p of this.parts) s.write(p);
     process.nextTick(() => s.uncork!());
     return '\r\n'; // ioredis writes it after these, still corked
   }
 }
 
-/** seal appends the checksum trailer to a chunk's bytes. */
-export function seal(data: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(data.length + TRAILER);
-  data.copy(out);
-  out.writeUInt32LE(crc32(data), data.length);
-  return out;
-}
-
-/**
- * sealInPlace writes the trailer right after the first len bytes of buf (which must have
- * room for it) and returns the sealed view: no copy of the chunk's data.
- */
-export function sealInPlace(buf: Buffer, len: number): Buffer {
-  buf.writeUInt32LE(crc32(buf.subarray(0, len)), len);
-  return buf.subarray(0, len + TRAILER);
+/** trailer returns the checksum trailer stored after a chunk's bytes. */
+export function trailer(data: Buffer): Buffer {
+  const t = Buffer.allocUnsafe(TRAILER);
+  t.writeUInt32LE(crc32(data), 0);
+  return t;
 }
 
 /** unseal checks and strips the trailer; a mismatch is EIO naming the chunk. */

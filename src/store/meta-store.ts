@@ -120,7 +120,10 @@ export class MetaStore {
     return parseAttr(ino, h);
   }
 
-  /** getAttrs returns the attributes of several inodes (undefined: gone) in one round trip. */
+  /**
+   * getAttrs returns the attributes of several inodes in one round trip: undefined for one
+   * that is gone or cannot be read (a damaged one fails on its own getAttr, not here).
+   */
   async getAttrs(inos: readonly Ino[]): Promise<(Attr | undefined)[]> {
     if (inos.length === 0) return [];
     const p = this.redis.pipeline();
@@ -128,8 +131,12 @@ export class MetaStore {
     const replies = (await mapErrors('getattr', () => p.exec())) ?? [];
     return inos.map((ino, i) => {
       const [err, h] = replies[i] ?? [new Error('no reply'), undefined];
-      if (err) throw new FsError('EIO', `getattr of inode ${ino}: ${err.message}`);
-      return parseAttr(ino, h as Record<string, string>);
+      if (err) return undefined;
+      try {
+        return parseAttr(ino, h as Record<string, string>);
+      } catch {
+        return undefined;
+      }
     });
   }
 

@@ -9,7 +9,7 @@ import { FsError, isFsError } from '../core/errors.js';
 import { nowNs } from '../core/types.js';
 import type { Ino } from '../core/types.js';
 import type { Content, MetaStore, VolumeSettings } from '../store/meta-store.js';
-import { TRAILER, seal, sealInPlace, type ChunkStore } from '../store/chunk-store.js';
+import type { ChunkStore } from '../store/chunk-store.js';
 import type { Invalidation } from '../store/invalidation.js';
 import type { ChunkCache } from './chunk-cache.js';
 import { committedChunk, readRange } from './file-reader.js';
@@ -57,8 +57,12 @@ export class FileWriter {
     this.adoptInlineBase();
   }
 
-  /** write stores data at offset (or at the end, for O_APPEND) and returns the bytes written. */
-  write(offset: number, data: Buffer, append: boolean): Promise<number> {
+  /**
+   * write stores data at offset (or at the end, for O_APPEND) and returns the bytes written.
+   * `owned`: the caller gives data away (it will never change it), so a whole chunk of it
+   * becomes the dirty chunk as it is, without a copy.
+   */
+  write(offset: number, data: Buffer, append: boolean, owned = false): Promise<number> {
     return this.lock.run(async () => {
       this.check();
       await this.refresh();
@@ -69,15 +73,19 @@ export class FileWriter {
         const idx = Math.floor((off + pos) / this.cs);
         const inChunk = off + pos - idx * this.cs;
         const n = Math.min(this.cs - inChunk, data.length - pos);
-        let buf: Buffer;
         if (n === this.cs && !this.dirty.has(idx)) {
-          buf = Buffer.allocUnsafe(this.cs + TRAILER);
           this.forgetUploaded(idx);
-          this.dirty.set(idx, buf);
+          if (owned) {
+            this.dirty.set(idx, data.subarray(pos, pos + n));
+          } else {
+            const buf = Buffer.allocUnsafe(this.cs);
+            data.copy(buf, 0, pos, pos + n);
+            this.dirty.set(idx, buf);
+          }
         } else {
-          buf = await this.chunkForWrite(idx, inChunk + n);
+          const buf = await this.chunkForWrite(idx, inChunk + n);
+          data.copy(buf, inChunk, pos, pos + n);
         }
-        data.copy(buf, inChunk, pos, pos + n);
         pos += n;
       }
       if (end > this.size) this.size = end;
@@ -237,10 +245,8 @@ export class FileWriter {
     return grown;
   }
 
-  // A full-size buffer keeps room for the checksum trailer, so uploading seals it in place.
   private capacityFor(need: number, have: number): number {
-    const cap = Math.max(need, have * 2, 4096);
-    return cap >= this.cs ? this.cs + TRAILER : cap;
+    return Math.min(Math.max(need, have * 2, 4096), this.cs);
   }
 
   private forgetUploaded(idx: number): void {
@@ -267,10 +273,8 @@ export class FileWriter {
     // Bytes past the buffer's end are zeros: a short chunk says the same.
     const len = Math.max(0, Math.min(this.cs, this.size - idx * this.cs, buf.length));
     this.dirty.delete(idx);
-    // From here the buffer is immutable: it becomes the cached chunk and, sealed in place when
-    // it has room for the trailer, the upload itself.
+    // From here the buffer is immutable: it becomes the cached chunk and the upload itself.
     const data = buf.subarray(0, len);
-    const sealed = buf.length >= len + TRAILER ? sealInPlace(buf, len) : seal(data);
     const { chunks, cache } = this.deps;
     const id = chunks.newId();
     this.forgetUploaded(idx);
@@ -279,7 +283,7 @@ export class FileWriter {
     // Start the upload after this write has been answered: encoding a 1 MiB command is work
     // the writer need not wait for.
     const p = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => chunks.putSealed(id, sealed))
+      .then(() => chunks.put(id, data))
       .catch((err: unknown) => {
         this.failure ??= isFsError(err) ? err : new FsError('EIO', String(err));
       }).finally(() => this.uploading.delete(id));

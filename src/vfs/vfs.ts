@@ -314,10 +314,11 @@ export class Vfs {
     return out;
   }
 
-  async write(fh: number, offset: number, data: Buffer): Promise<number> {
+  /** write stores data in the file's writer; `owned`: see FileWriter.write. */
+  async write(fh: number, offset: number, data: Buffer, owned = false): Promise<number> {
     const h = this.handle(fh);
     const w = await this.writerFor(h.ino);
-    const n = await w.write(offset, data, h.append);
+    const n = await w.write(offset, data, h.append, owned);
     this.io.bytesWritten += n;
     return n;
   }

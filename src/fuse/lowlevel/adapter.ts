@@ -253,7 +253,8 @@ export class FuseLowLevelAdapter {
       case Op.READ:
         return this.run('read', id, () => vfs.read(n(1), n(3), n(2)), (data) => ll.replyBuf(id, data));
       case Op.WRITE:
-        return this.run('write', id, () => vfs.write(n(1), n(3), a[2] as Buffer), (count) => ll.replyWrite(id, count));
+        // The addon copies the data into a new buffer for each request: the VFS may keep it.
+        return this.run('write', id, () => vfs.write(n(1), n(3), a[2] as Buffer, true), (count) => ll.replyWrite(id, count));
       case Op.FLUSH:
         return this.run('flush', id, () => vfs.flush(n(1)), this.replyOk(id));
       case Op.RELEASE:

@@ -41,6 +41,7 @@ export const ATTR_GEN = 15;
 const A_INO = 0, A_MODE = 1, A_NLINK = 2, A_UID = 3, A_GID = 4, A_RDEV = 5, A_SIZE = 6, A_BLOCKS = 7;
 const A_ATIME = 8, A_MTIME = 10, A_CTIME = 12, A_BLKSIZE = 14, A_GEN = ATTR_GEN;
 
+/** WRITE's data argument is a new Buffer for each request, which JS owns from then on. */
 export type Dispatch = (op: number, id: number, ...args: unknown[]) => void;
 
 /** A mounted session (an external the addon owns). */
