@@ -126,14 +126,10 @@ export class MetaStore {
    */
   async getAttrs(inos: readonly Ino[]): Promise<(Attr | undefined)[]> {
     if (inos.length === 0) return [];
-    const p = this.redis.pipeline();
-    for (const ino of inos) p.hgetall(this.keys.inode(ino));
-    const replies = (await mapErrors('getattr', () => p.exec())) ?? [];
+    const hashes = (await mapErrors('getattr', () => this.run('loadAttrs', this.keys.vol, [this.session, '0', ...inos]))) as string[][];
     return inos.map((ino, i) => {
-      const [err, h] = replies[i] ?? [new Error('no reply'), undefined];
-      if (err) return undefined;
       try {
-        return parseAttr(ino, h as Record<string, string>);
+        return parseAttr(ino, pairs(hashes[i] ?? []));
       } catch {
         return undefined;
       }
