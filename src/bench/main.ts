@@ -176,6 +176,9 @@ async function main(): Promise<void> {
   const each = async (what: string, f: (t: Target) => Promise<void>): Promise<void> => {
     for (const t of targets) {
       say(`${what}: ${t.name}`);
+      // The local disk (local and sshfs write there) flushes what earlier workloads wrote now,
+      // not in the middle of the next target's run.
+      spawnSync('sync', ['-f', root]);
       if (t.name === 'redisfs' && args.profile) {
         mark(`start ${what}`);
         await redisStats?.begin();
