@@ -10,6 +10,7 @@ import type { Caller, SetAttr, Vfs } from '../../vfs/vfs.js';
 import { ATTR_SIZE, Op, SetAttrBit, addon, fillAttr, fillNameOnly, type Addon, type Session } from './addon.js';
 import { lowLevelOptionString, type LowLevelMountOptions } from './options.js';
 import { raiseReadahead } from './readahead.js';
+import { RecentChanges } from './recent-changes.js';
 
 const ENOENT = errnoNumber('ENOENT');
 const ERANGE = errnoNumber('ERANGE');
@@ -38,6 +39,8 @@ const ABANDONABLE = new Set(['lookup', 'getattr', 'readlink', 'open', 'read', 'o
 interface DirHandle {
   ino: Ino;
   entries: DirEntry[] | undefined;
+  /** Other hosts' change epoch when the listing was taken (its names are that old). */
+  listedAt: number;
 }
 
 /** errno turns any failure into a positive errno; unexpected ones are logged with their stack. */
@@ -59,8 +62,8 @@ export class FuseLowLevelAdapter {
   private session: Session | undefined;
   private readonly dirs = new Map<number, DirHandle>();
   private nextDir = 1;
-  /** Counts batches of other hosts' changes: an answer computed across one gets no kernel caching. */
-  private remoteEpoch = 0;
+  /** Other hosts' recent changes: an answer computed across one of them gets no kernel caching. */
+  private readonly changes = new RecentChanges();
   private readonly one = new Float64Array(ATTR_SIZE);
   /**
    * Inodes known to have no security.capability xattr. The kernel asks for it before every
@@ -121,7 +124,7 @@ export class FuseLowLevelAdapter {
 
   // Another host changed these: drop them from the kernel's caches too.
   private remoteChanged(items: readonly Invalidation[]): void {
-    this.remoteEpoch++;
+    this.changes.note(items);
     const s = this.session;
     if (!s) return;
     // Entries first: a name the kernel still trusted, leading to an inode whose attributes it
@@ -157,7 +160,7 @@ export class FuseLowLevelAdapter {
   // request goes through here, so none is dropped.
   private run<T>(op: string, id: number, work: () => Promise<T>, ok: (v: T, epoch: number) => void): void {
     const done = this.opStats.start(op);
-    const epoch = this.remoteEpoch;
+    const epoch = this.changes.epoch;
     let p: Promise<T>;
     try {
       p = work();
@@ -193,14 +196,17 @@ export class FuseLowLevelAdapter {
     log.debug({ id, abandoned }, 'FUSE request interrupted');
   }
 
-  /** Timeouts for an answer: none if another host changed something while it was computed. */
-  private timeouts(epoch: number): { entry: number; attr: number } {
-    if (epoch !== this.remoteEpoch) return { entry: 0, attr: 0 };
+  /**
+   * Timeouts for an answer about an inode (and the entry naming it): none if another host
+   * changed either while the answer was computed (since `epoch`).
+   */
+  private timeouts(epoch: number, ino: Ino, parent?: Ino, name?: string): { entry: number; attr: number } {
+    if (this.changes.crossed(epoch, ino, parent, name)) return { entry: 0, attr: 0 };
     return { entry: this.options.entryTimeout, attr: this.options.attrTimeout };
   }
 
-  private replyEntry(id: number, attr: Attr, epoch: number): void {
-    const t = this.timeouts(epoch);
+  private replyEntry(id: number, attr: Attr, epoch: number, parent?: Ino, name?: string): void {
+    const t = this.timeouts(epoch, attr.ino, parent, name);
     fillAttr(this.one, 0, attr, this.vfs.chunkSize);
     if (this.ll.replyEntry(id, this.one, t.entry, t.attr)) this.referenced(attr);
   }
@@ -208,7 +214,7 @@ export class FuseLowLevelAdapter {
   private replyAttr(id: number, attr: Attr, epoch: number): void {
     if (this.lastAttr.has(attr.ino)) this.lastAttr.set(attr.ino, attr);
     fillAttr(this.one, 0, attr, this.vfs.chunkSize);
-    this.ll.replyAttr(id, this.one, this.timeouts(epoch).attr);
+    this.ll.replyAttr(id, this.one, this.timeouts(epoch, attr.ino).attr);
   }
 
   private replyOk = (id: number) => (): void => {
@@ -233,19 +239,19 @@ export class FuseLowLevelAdapter {
       case Op.READLINK:
         return this.run('readlink', id, () => vfs.readlink(n(0)), (t) => ll.replyReadlink(id, t));
       case Op.MKNOD:
-        return this.run('mknod', id, () => vfs.mknod(n(0), s(1), n(2), n(3), caller(4)), (attr, e) => this.replyEntry(id, attr, e));
+        return this.run('mknod', id, () => vfs.mknod(n(0), s(1), n(2), n(3), caller(4)), (attr, e) => this.replyEntry(id, attr, e, n(0), s(1)));
       case Op.MKDIR:
-        return this.run('mkdir', id, () => vfs.mkdir(n(0), s(1), n(2), caller(3)), (attr, e) => this.replyEntry(id, attr, e));
+        return this.run('mkdir', id, () => vfs.mkdir(n(0), s(1), n(2), caller(3)), (attr, e) => this.replyEntry(id, attr, e, n(0), s(1)));
       case Op.UNLINK:
         return this.run('unlink', id, () => vfs.unlink(n(0), s(1)), this.replyOk(id));
       case Op.RMDIR:
         return this.run('rmdir', id, () => vfs.rmdir(n(0), s(1)), this.replyOk(id));
       case Op.SYMLINK:
-        return this.run('symlink', id, () => vfs.symlink(n(0), s(1), s(2), caller(3)), (attr, e) => this.replyEntry(id, attr, e));
+        return this.run('symlink', id, () => vfs.symlink(n(0), s(1), s(2), caller(3)), (attr, e) => this.replyEntry(id, attr, e, n(0), s(1)));
       case Op.RENAME:
         return this.run('rename', id, () => vfs.rename(n(0), s(1), n(2), s(3), n(4)), this.replyOk(id));
       case Op.LINK:
-        return this.run('link', id, () => vfs.link(n(0), n(1), s(2)), (attr, e) => this.replyEntry(id, attr, e));
+        return this.run('link', id, () => vfs.link(n(0), n(1), s(2)), (attr, e) => this.replyEntry(id, attr, e, n(1), s(2)));
       case Op.OPEN:
         return this.run('open', id, () => vfs.open(n(0), n(1)), (fh) => {
           if (!ll.replyOpen(id, fh, 0)) this.dropHandle(fh); // interrupted meanwhile
@@ -319,15 +325,15 @@ export class FuseLowLevelAdapter {
 
   private lookup(id: number, parent: Ino, name: string): void {
     const done = this.opStats.start('lookup');
-    const epoch = this.remoteEpoch;
+    const epoch = this.changes.epoch;
     this.interruptible('lookup', id, this.lookupSteady(parent, name)).then(
       (attr) => {
         done(false);
-        this.replyEntry(id, attr, epoch);
+        this.replyEntry(id, attr, epoch, parent, name);
       },
       (err: unknown) => {
         const neg = this.options.negativeTimeout;
-        if (neg > 0 && isFsError(err) && err.code === 'ENOENT' && epoch === this.remoteEpoch) {
+        if (neg > 0 && isFsError(err) && err.code === 'ENOENT' && !this.changes.crossed(epoch, 0, parent, name)) {
           done(false);
           this.one.fill(0);
           this.ll.replyEntry(id, this.one, neg, 0);
@@ -365,7 +371,7 @@ export class FuseLowLevelAdapter {
   // (no O_EXCL).
   private create(id: number, parent: Ino, name: string, mode: number, flags: number, caller: Caller): void {
     this.run('create', id, () => this.vfs.create(parent, name, mode, flags, caller), ({ attr, fh }, epoch) => {
-      const t = this.timeouts(epoch);
+      const t = this.timeouts(epoch, attr.ino, parent, name);
       fillAttr(this.one, 0, attr, this.vfs.chunkSize);
       if (this.ll.replyCreate(id, this.one, t.entry, t.attr, fh, 0)) this.referenced(attr);
     });
@@ -387,13 +393,13 @@ export class FuseLowLevelAdapter {
       this.ll.replyErr(id, ENODATA);
       return;
     }
-    const epoch = this.remoteEpoch;
+    const epoch = this.changes.epoch;
     const xepoch = this.xattrEpoch;
     this.run('getxattr', id, async () => {
       try {
         return await this.vfs.getxattr(ino, name);
       } catch (err) {
-        if (caps && isFsError(err) && err.code === 'ENODATA' && epoch === this.remoteEpoch && xepoch === this.xattrEpoch) {
+        if (caps && isFsError(err) && err.code === 'ENODATA' && !this.changes.crossed(epoch, ino) && xepoch === this.xattrEpoch) {
           if (this.noCaps.size >= 100_000) this.noCaps.clear();
           this.noCaps.add(ino);
         }
@@ -413,7 +419,7 @@ export class FuseLowLevelAdapter {
     if (attr.type !== 'd') throw new FsError('ENOTDIR');
     const fh = this.nextDir;
     this.nextDir = this.nextDir >= 0xfffffff0 ? 1 : this.nextDir + 1;
-    this.dirs.set(fh, { ino, entries: undefined });
+    this.dirs.set(fh, { ino, entries: undefined, listedAt: 0 });
     return fh;
   }
 
@@ -425,6 +431,7 @@ export class FuseLowLevelAdapter {
       const d = this.dirs.get(fh);
       if (!d) throw new FsError('EBADF');
       if (off === 0 || !d.entries) {
+        d.listedAt = this.changes.epoch;
         const listed = await this.vfs.readdir(d.ino);
         d.entries = [{ name: '.', ino: d.ino, type: 'd' }, { name: '..', ino: d.ino, type: 'd' }, ...listed];
       }
@@ -449,9 +456,17 @@ export class FuseLowLevelAdapter {
       } else {
         page.forEach((e, i) => fillNameOnly(attrs, i, e.ino, modeBits(e.type)));
       }
-      return { page, attrs, got };
-    }, ({ page, attrs, got }, epoch) => {
-      const t = this.timeouts(epoch);
+      return { page, attrs, got, dir: d.ino, listedAt: d.listedAt };
+    }, ({ page, attrs, got, dir, listedAt }) => {
+      // An entry another host changed since the listing goes without attributes: the kernel
+      // will look it up. The others are cached for the usual time.
+      page.forEach((e, i) => {
+        if (got[i] && this.changes.crossed(listedAt, e.ino, dir, e.name)) {
+          got[i] = undefined;
+          fillNameOnly(attrs, i, e.ino, modeBits(e.type));
+        }
+      });
+      const t = { entry: this.options.entryTimeout, attr: this.options.attrTimeout };
       const fit = this.ll.replyDir(id, size, plus, off, page.map((e) => e.name), attrs, t.entry, t.attr);
       // Each entry sent with attributes is a lookup: the kernel will forget it.
       if (plus && fit) {
