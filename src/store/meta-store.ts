@@ -126,10 +126,14 @@ export class MetaStore {
    */
   async getAttrs(inos: readonly Ino[]): Promise<(Attr | undefined)[]> {
     if (inos.length === 0) return [];
-    const hashes = (await mapErrors('getattr', () => this.run('loadAttrs', this.keys.vol, [this.session, '0', ...inos]))) as string[][];
+    const packed = (await mapErrors('getattr', () => this.run('loadAttrs', this.keys.vol, [this.session, '0', ...inos]))) as string[];
     return inos.map((ino, i) => {
+      const v = packed[i] ? packed[i]!.split(',') : [];
+      if (v.length !== LOAD_ATTRS_FIELDS.length) return undefined;
+      const h: Record<string, string> = {};
+      LOAD_ATTRS_FIELDS.forEach((f, j) => { if (v[j] !== '') h[f] = v[j]!; });
       try {
-        return parseAttr(ino, pairs(hashes[i] ?? []));
+        return parseAttr(ino, h);
       } catch {
         return undefined;
       }
@@ -333,6 +337,9 @@ export class MetaStore {
     return out;
   }
 }
+
+/** The inode fields loadAttrs-1.lua returns, in its order. */
+const LOAD_ATTRS_FIELDS = ['t', 'm', 'u', 'g', 'n', 's', 'at', 'mt', 'ct', 'r', 'v', 'k'] as const;
 
 function pairs(flat: string[]): Record<string, string> {
   const o: Record<string, string> = {};
