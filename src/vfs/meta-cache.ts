@@ -37,6 +37,8 @@ export class MetaCache {
   private readonly xattrs: LRUCache<Ino, CachedXattrs>;
   /** Directories whose every entry is in `entries` (absent names: absent). */
   private readonly complete: LRUCache<Ino, true>;
+  /** Entries evicted so far: a listing during which one was cannot make its directory complete. */
+  evictions = 0;
 
   constructor(limits: MetaCacheLimits = { maxItems: 200_000 }) {
     this.attrs = boundedLru(limits.maxItems);
@@ -44,7 +46,11 @@ export class MetaCache {
     this.entries = new LRUCache({
       maxSize: limits.maxItems, sizeCalculation: () => 1,
       // A directory that loses a known entry to eviction no longer knows all its names.
-      dispose: (_v, key, reason) => { if (reason === 'evict') this.complete.delete(entryParent(key)); },
+      dispose: (_v, key, reason) => {
+        if (reason !== 'evict') return;
+        this.evictions++;
+        this.complete.delete(entryParent(key));
+      },
     });
     this.xattrs = boundedLru(limits.maxItems);
     this.complete = boundedLru(Math.max(1000, limits.maxItems / 10));

@@ -153,9 +153,10 @@ export class Vfs {
     const missing = inos.filter((_, i) => out[i] === undefined);
     if (missing.length > 0) {
       const mark = this.metaCache.mark();
-      const fetched = await orCached(this.meta.getAttrs(missing), () => {
-        const peeked = missing.map((ino) => this.metaCache.peekAttr(ino));
-        return peeked.every((a) => a !== undefined) ? peeked : undefined;
+      // Redis unreachable: what is still cached, the rest unknown (a listing sends names only).
+      const fetched = await this.meta.getAttrs(missing).catch((err: unknown) => {
+        if (!(err instanceof FsError && err.code === 'EIO')) throw err;
+        return missing.map((ino) => this.metaCache.peekAttr(ino));
       });
       let j = 0;
       for (let i = 0; i < out.length; i++) {
@@ -169,6 +170,11 @@ export class Vfs {
       const w = attr && this.writers.get(attr.ino);
       return w?.modified ? { ...attr!, size: w.size, mtimeNs: w.mtimeNs } : attr;
     });
+  }
+
+  /** knownEntry returns what this mount knows a name to be: an entry, null (absent), undefined. */
+  knownEntry(parent: Ino, name: string): CachedEntry | null | undefined {
+    return this.metaCache.entry(parent, name);
   }
 
   /** setattr changes mode, owner, times or size. */
@@ -372,8 +378,10 @@ export class Vfs {
     if (attr.type !== 'd') throw new FsError('ENOTDIR');
     const out: DirEntry[] = [];
     let cursor = '0';
-    // Every name, with nothing heard of any change meanwhile: the listing is complete.
+    // Every name, with nothing heard of any change and nothing evicted meanwhile: the listing
+    // is complete.
     const first = this.metaCache.mark();
+    const evictions = this.metaCache.evictions;
     do {
       const mark = this.metaCache.mark();
       const page = await this.meta.readdirPage(ino, cursor);
@@ -383,7 +391,7 @@ export class Vfs {
       }
       cursor = page.cursor;
     } while (cursor !== '0');
-    this.metaCache.storeComplete(ino, first);
+    if (this.metaCache.evictions === evictions) this.metaCache.storeComplete(ino, first);
     return out;
   }
 
@@ -460,9 +468,23 @@ export class Vfs {
   private async createNode(parent: Ino, name: string, type: FileType, mode: number, caller: Caller, extra: { rdev?: number; target?: string }): Promise<Attr> {
     checkName(name);
     const fullMode = modeBits(type) | (mode & 0o7777);
-    const { attr, changed } = await this.meta.createNode({ parent, name, type, mode: fullMode, uid: caller.uid, gid: caller.gid, ...extra });
-    this.applyOwn(changed, touchedDir(parent, attr.ctimeNs, type === 'd' ? 1 : 0), true);
-    // A new inode is known exactly; no other host can have changed it yet.
+    const asked = this.metaCache.mark();
+    let created: Awaited<ReturnType<MetaStore['createNode']>>;
+    try {
+      created = await this.meta.createNode({ parent, name, type, mode: fullMode, uid: caller.uid, gid: caller.gid, ...extra });
+    } catch (err) {
+      // Redis says the name exists where this cache may say it is absent (another host's
+      // create is still on its way here): stop trusting the cache for it.
+      if (err instanceof FsError && err.code === 'EEXIST') this.metaCache.apply([{ kind: 'entry', parent, name }]);
+      throw err;
+    }
+    const { attr, changed } = created;
+    // Replies and other hosts' invalidations come on two connections, in no fixed order: if
+    // anything changed the cache while the create was on its way, another host may already
+    // have touched the new name or inode, so nothing is known exactly.
+    const exact = this.metaCache.mark() === asked;
+    this.applyOwn(changed, touchedDir(parent, attr.ctimeNs, type === 'd' ? 1 : 0), exact);
+    if (!exact) return attr;
     const mark = this.metaCache.mark();
     this.metaCache.storeAttr(attr, mark);
     this.metaCache.storeEntry(parent, name, { ino: attr.ino, type }, mark);
