@@ -47,8 +47,10 @@ export class ChunkStore {
  * and its trailer), sent without a copy: for a command with a Buffer argument ioredis builds
  * one new buffer holding the whole command, a 1 MiB allocation and copy per chunk (a sixth of
  * a sequential write's CPU). This writes the header and then each part, corked into one
- * writev. ioredis's own script commands override toWritable the same way; it is only ever
- * given the connection's socket here (never a pipeline).
+ * writev. ioredis's own script commands override toWritable the same way. It writes to the
+ * socket it is given, so it must only ever go through sendCommand outside a pipeline or
+ * MULTI (ioredis passes them the socket too, but buffers what toWritable returns): put() is
+ * its one caller.
  */
 class ChunkSet extends Command {
   constructor(private readonly key: string, private readonly parts: Buffer[]) {
@@ -59,6 +61,7 @@ class ChunkSet extends Command {
     const s = socket as Partial<Writable>;
     if (typeof s.write !== 'function' || typeof s.cork !== 'function' || typeof s.uncork !== 'function') {
       this.args = [this.key, Buffer.concat(this.parts)];
+      (this as unknown as { bufferMode: boolean }).bufferMode = true; // set by ioredis only for Buffer args given up front
       return super.toWritable(socket);
     }
     const len = this.parts.reduce((n, p) => n + p.length, 0);

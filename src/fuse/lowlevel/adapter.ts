@@ -458,10 +458,13 @@ export class FuseLowLevelAdapter {
       }
       return { page, attrs, got, dir: d.ino, listedAt: d.listedAt };
     }, ({ page, attrs, got, dir, listedAt }) => {
-      // An entry another host changed since the listing goes without attributes: the kernel
-      // will look it up. The others are cached for the usual time.
+      // An entry another host changed since the listing, or this mount since (the listing is
+      // taken at offset 0), goes without attributes: the kernel will look it up. The others
+      // are cached for the usual time.
       page.forEach((e, i) => {
-        if (got[i] && this.changes.crossed(listedAt, e.ino, dir, e.name)) {
+        if (!got[i]) return;
+        const known = this.vfs.knownEntry(dir, e.name);
+        if (this.changes.crossed(listedAt, e.ino, dir, e.name) || known === null || (known && known.ino !== e.ino)) {
           got[i] = undefined;
           fillNameOnly(attrs, i, e.ino, modeBits(e.type));
         }

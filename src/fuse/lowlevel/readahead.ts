@@ -10,9 +10,9 @@ import { readFile, writeFile } from 'node:fs/promises';
  * why it could not (not root, no such mount), or undefined when done.
  */
 export async function raiseReadahead(mountpoint: string, kib: number): Promise<string | undefined> {
-  const dev = mountDevice(await readFile('/proc/self/mountinfo', 'utf8'), mountpoint);
-  if (!dev) return `${mountpoint} is not in /proc/self/mountinfo`;
   try {
+    const dev = mountDevice(await readFile('/proc/self/mountinfo', 'utf8'), mountpoint);
+    if (!dev) return `${mountpoint} is not in /proc/self/mountinfo`;
     await writeFile(`/sys/class/bdi/${dev}/read_ahead_kb`, String(kib));
     return undefined;
   } catch (err) {
