@@ -2,7 +2,7 @@
 // answer computed while another host changed what it answers about is not cached; an answer
 // about anything else keeps its timeouts, however busy the other hosts are.
 import { describe, expect, it } from 'vitest';
-import { RecentChanges } from '../src/fuse/lowlevel/recent-changes.js';
+import { RecentChanges } from '../src/vfs/recent-changes.js';
 
 describe('recent changes of other hosts', () => {
   it('cross an answer about the inode or the entry they changed, begun before them', () => {
@@ -21,6 +21,15 @@ describe('recent changes of other hosts', () => {
     expect(c.crossed(begun, 8, 1, 'b')).toBe(false);
     expect(c.crossed(begun, 8, 2, 'a')).toBe(false);
     expect(c.crossed(c.epoch, 7, 1, 'a')).toBe(false);
+  });
+
+  it('cross what was learnt about a directory\'s entries when any of them changed', () => {
+    const c = new RecentChanges();
+    const begun = c.epoch;
+    c.note([{ kind: 'entry', parent: 5, name: 'x' }]);
+    expect(c.dirCrossed(begun, 5)).toBe(true);
+    expect(c.dirCrossed(begun, 6)).toBe(false);
+    expect(c.dirCrossed(c.epoch, 5)).toBe(false);
   });
 
   it('cross every answer begun before they forgot, once too many changes were remembered', () => {

@@ -9,6 +9,7 @@ import type { ChunkStore } from '../store/chunk-store.js';
 import type { Invalidation } from '../store/invalidation.js';
 import { ChunkCache } from './chunk-cache.js';
 import { MetaCache, type CachedEntry } from './meta-cache.js';
+import { RecentChanges } from './recent-changes.js';
 import { FileWriter } from './file-writer.js';
 import { committedChunk, readRange } from './file-reader.js';
 import { log } from '../core/log.js';
@@ -63,6 +64,8 @@ export class Vfs {
   readonly io = { bytesRead: 0, bytesWritten: 0, invalidations: 0 };
   private readonly settings: VolumeSettings;
   onRemoteChange: ChangeListener | undefined;
+  /** Other hosts' recent changes, by inode and entry (also read by the FUSE binding). */
+  readonly recent = new RecentChanges();
   /**
    * Set by a binding that counts the kernel's references (lookup counts): an inode the kernel
    * still references is kept, like an open one, when it loses its last name, because an open
@@ -84,6 +87,7 @@ export class Vfs {
   /** remoteChanged drops what another host changed (called for each pub/sub message). */
   remoteChanged(items: readonly Invalidation[]): void {
     this.io.invalidations += items.length;
+    this.recent.note(items);
     this.metaCache.apply(items);
     for (const it of items) {
       if (it.kind !== 'inode') continue;
@@ -468,7 +472,7 @@ export class Vfs {
   private async createNode(parent: Ino, name: string, type: FileType, mode: number, caller: Caller, extra: { rdev?: number; target?: string }): Promise<Attr> {
     checkName(name);
     const fullMode = modeBits(type) | (mode & 0o7777);
-    const asked = this.metaCache.mark();
+    const asked = this.recent.epoch;
     let created: Awaited<ReturnType<MetaStore['createNode']>>;
     try {
       created = await this.meta.createNode({ parent, name, type, mode: fullMode, uid: caller.uid, gid: caller.gid, ...extra });
@@ -480,9 +484,9 @@ export class Vfs {
     }
     const { attr, changed } = created;
     // Replies and other hosts' invalidations come on two connections, in no fixed order: if
-    // anything changed the cache while the create was on its way, another host may already
-    // have touched the new name or inode, so nothing is known exactly.
-    const exact = this.metaCache.mark() === asked;
+    // another host touched the new name, inode or (a new directory's) entries while the
+    // create was on its way, its invalidation came first, and nothing is known exactly.
+    const exact = !this.recent.crossed(asked, attr.ino, parent, name) && !(type === 'd' && this.recent.dirCrossed(asked, attr.ino));
     this.applyOwn(changed, touchedDir(parent, attr.ctimeNs, type === 'd' ? 1 : 0), exact);
     if (!exact) return attr;
     const mark = this.metaCache.mark();

@@ -6,11 +6,11 @@ import { log } from '../../core/log.js';
 import { ROOT_INO, S_IFDIR, modeBits, nowNs, type Attr, type DirEntry, type Ino } from '../../core/types.js';
 import type { Invalidation } from '../../store/invalidation.js';
 import { OpStats } from '../../vfs/op-stats.js';
+import type { RecentChanges } from '../../vfs/recent-changes.js';
 import type { Caller, SetAttr, Vfs } from '../../vfs/vfs.js';
 import { ATTR_SIZE, Op, SetAttrBit, addon, fillAttr, fillNameOnly, type Addon, type Session } from './addon.js';
 import { lowLevelOptionString, type LowLevelMountOptions } from './options.js';
 import { raiseReadahead } from './readahead.js';
-import { RecentChanges } from './recent-changes.js';
 
 const ENOENT = errnoNumber('ENOENT');
 const ERANGE = errnoNumber('ERANGE');
@@ -62,8 +62,8 @@ export class FuseLowLevelAdapter {
   private session: Session | undefined;
   private readonly dirs = new Map<number, DirHandle>();
   private nextDir = 1;
-  /** Other hosts' recent changes: an answer computed across one of them gets no kernel caching. */
-  private readonly changes = new RecentChanges();
+  /** Other hosts' recent changes (the VFS notes them): an answer computed across one of them gets no kernel caching. */
+  private readonly changes: RecentChanges;
   private readonly one = new Float64Array(ATTR_SIZE);
   /**
    * Inodes known to have no security.capability xattr. The kernel asks for it before every
@@ -88,6 +88,7 @@ export class FuseLowLevelAdapter {
 
   constructor(private readonly vfs: Vfs, private readonly mountpoint: string, private readonly options: LowLevelMountOptions) {
     this.ll = addon();
+    this.changes = vfs.recent;
   }
 
   /** mount resolves once the kernel has sent INIT: the mount is usable. */
@@ -124,7 +125,6 @@ export class FuseLowLevelAdapter {
 
   // Another host changed these: drop them from the kernel's caches too.
   private remoteChanged(items: readonly Invalidation[]): void {
-    this.changes.note(items);
     const s = this.session;
     if (!s) return;
     // Entries first: a name the kernel still trusted, leading to an inode whose attributes it
