@@ -16,6 +16,8 @@ const DEADLINE_MS = 2000;
 const volume = uniqueVolume('lowlevel');
 let A: Host;
 let B: Host;
+/** B's --metrics port: its /status counts the requests B's kernel sent. */
+let metricsB = 0;
 let serial = 0;
 /** The host of the interrupt tests, on a Redis of their own that they pause. */
 let I: Host | undefined;
@@ -25,7 +27,11 @@ beforeAll(async () => {
   // Kernel caches of an hour: only invalidations can make B see A's changes in time.
   // --allow-other: another user creates files in one test.
   const extraArgs = ['--kernel-cache', '3600', '--allow-other'];
-  [A, B] = await Promise.all([mountHost({ volume, label: 'A', extraArgs }), mountHost({ volume, label: 'B', extraArgs })]);
+  metricsB = await freePort();
+  [A, B] = await Promise.all([
+    mountHost({ volume, label: 'A', extraArgs }),
+    mountHost({ volume, label: 'B', extraArgs: [...extraArgs, '--metrics', `127.0.0.1:${metricsB}`] }),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([A?.stop(), B?.stop()]);
@@ -60,6 +66,21 @@ describe.skipIf(!LOWLEVEL)('lowlevel binding with kernel caches of an hour', () 
       expect((await fs.stat(path.join(b, 'f'))).size).toBe(16);
       expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('a longer content');
     }, { timeoutMs: DEADLINE_MS });
+  });
+
+  it('rereads an unchanged file from B\'s page cache, and still shows B an overwrite on A at once', async () => {
+    const [a, b] = await freshDir('keep');
+    await fs.writeFile(path.join(a, 'f'), 'version 1');
+    await waitFor(async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('version 1'), { timeoutMs: DEADLINE_MS });
+    const reads = async (): Promise<number> => {
+      const status = await (await fetch(`http://127.0.0.1:${metricsB}/status`)).json() as { stats: { opsByName: Record<string, { count: number }> } };
+      return status.stats.opsByName.read?.count ?? 0;
+    };
+    const before = await reads();
+    for (let i = 0; i < 100; i++) expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('version 1');
+    expect(await reads() - before).toBeLessThan(5);
+    await fs.writeFile(path.join(a, 'f'), 'version 2'); // same size
+    await waitFor(async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('version 2'), { timeoutMs: DEADLINE_MS });
   });
 
   it('shows B a delete, a rename and a mode change made on A', async () => {

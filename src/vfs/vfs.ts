@@ -64,6 +64,8 @@ export class Vfs {
   readonly io = { bytesRead: 0, bytesWritten: 0, invalidations: 0 };
   private readonly settings: VolumeSettings;
   onRemoteChange: ChangeListener | undefined;
+  /** Called when the subscription is back: changes made meanwhile went unheard. */
+  onResubscribed: (() => void) | undefined;
   /** Other hosts' recent changes, by inode and entry (also read by the FUSE binding). */
   readonly recent = new RecentChanges();
   /**
@@ -101,6 +103,7 @@ export class Vfs {
   setSubscribed(up: boolean): void {
     this.metaCache.setLive(up);
     if (!up) for (const w of this.writers.values()) w.stale = true;
+    else this.onResubscribed?.();
   }
 
   // ---- names and attributes -----------------------------------------------------------

@@ -8,7 +8,7 @@ import type { Invalidation } from '../../store/invalidation.js';
 import { OpStats } from '../../vfs/op-stats.js';
 import type { RecentChanges } from '../../vfs/recent-changes.js';
 import type { Caller, SetAttr, Vfs } from '../../vfs/vfs.js';
-import { ATTR_SIZE, Op, SetAttrBit, addon, fillAttr, fillNameOnly, type Addon, type Session } from './addon.js';
+import { ATTR_SIZE, Op, OpenReply, SetAttrBit, addon, fillAttr, fillNameOnly, type Addon, type Session } from './addon.js';
 import { lowLevelOptionString, type LowLevelMountOptions } from './options.js';
 import { raiseReadahead } from './readahead.js';
 
@@ -65,6 +65,8 @@ export class FuseLowLevelAdapter {
   /** Other hosts' recent changes (the VFS notes them): an answer computed across one of them gets no kernel caching. */
   private readonly changes: RecentChanges;
   private readonly one = new Float64Array(ATTR_SIZE);
+  /** KEEP_CACHE unless kernel caching is off (--kernel-cache 0). */
+  private readonly openFlags: number;
   /**
    * Inodes known to have no security.capability xattr. The kernel asks for it before every
    * write (to drop file capabilities) and no FUSE flag stops it: without this, each write()
@@ -89,6 +91,7 @@ export class FuseLowLevelAdapter {
   constructor(private readonly vfs: Vfs, private readonly mountpoint: string, private readonly options: LowLevelMountOptions) {
     this.ll = addon();
     this.changes = vfs.recent;
+    this.openFlags = options.attrTimeout > 0 ? OpenReply.KEEP_CACHE : 0;
   }
 
   /** mount resolves once the kernel has sent INIT: the mount is usable. */
@@ -110,6 +113,7 @@ export class FuseLowLevelAdapter {
         return;
       }
       this.vfs.onRemoteChange = (items) => this.remoteChanged(items);
+      this.vfs.onResubscribed = () => this.dropKernelCaches();
       this.vfs.isReferenced = (ino) => this.lookups.has(ino);
     });
   }
@@ -118,6 +122,7 @@ export class FuseLowLevelAdapter {
     const s = this.session;
     this.session = undefined;
     this.vfs.onRemoteChange = undefined;
+    this.vfs.onResubscribed = undefined;
     this.vfs.isReferenced = undefined;
     if (s) this.ll.unmount(s);
     return Promise.resolve();
@@ -135,6 +140,16 @@ export class FuseLowLevelAdapter {
       this.noCaps.delete(it.ino);
       this.ll.notifyInvalInode(s, it.ino, 0, 0);
     }
+  }
+
+  // Other hosts' changes went unheard while the subscription was down: drop the attributes and
+  // pages the kernel holds of every inode it references (it holds pages of no other). Names
+  // expire with the entry timeout.
+  private dropKernelCaches(): void {
+    const s = this.session;
+    if (!s) return;
+    this.ll.notifyInvalInode(s, ROOT_INO, 0, 0);
+    for (const ino of this.lookups.keys()) this.ll.notifyInvalInode(s, ino, 0, 0);
   }
 
   private referenced(attr: Attr): void {
@@ -253,8 +268,10 @@ export class FuseLowLevelAdapter {
       case Op.LINK:
         return this.run('link', id, () => vfs.link(n(0), n(1), s(2)), (attr, e) => this.replyEntry(id, attr, e, n(1), s(2)));
       case Op.OPEN:
+        // The kernel keeps a file's pages across opens: another host's change drops them
+        // (notifyInvalInode), so a reread of an unchanged file never reaches the daemon.
         return this.run('open', id, () => vfs.open(n(0), n(1)), (fh) => {
-          if (!ll.replyOpen(id, fh, 0)) this.dropHandle(fh); // interrupted meanwhile
+          if (!ll.replyOpen(id, fh, this.openFlags)) this.dropHandle(fh); // interrupted meanwhile
         });
       case Op.READ:
         return this.run('read', id, () => vfs.read(n(1), n(3), n(2)), (data) => ll.replyBuf(id, data));
