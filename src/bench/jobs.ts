@@ -5,6 +5,7 @@ import {
   closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmdirSync, statSync,
   unlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 export type Job =
@@ -146,10 +147,10 @@ function meta(dir: string, count: number): JobResult {
   });
 }
 
-// Random aligned reads of a file this mount has read once already (a cached file). The
-// warming pass uses its own descriptor: without kernel_cache, redisfs (and null) drop the
-// page cache at the next open, so the timed reads reach the filesystem, not the page cache
-// filled by the warming pass. (Kernel readahead still applies, alike for every target.)
+// Random aligned reads of a file this mount has read once already (a cached file). The page
+// cache the warming pass filled is dropped before the timed reads, so they reach the
+// filesystem (its own caches), not the kernel's. (Kernel readahead still applies, alike for
+// every target.)
 function randRead(file: string, count: number, block: number): JobResult {
   const buf = Buffer.allocUnsafe(1 << 20);
   const warm = openSync(file, 'r');
@@ -160,6 +161,9 @@ function randRead(file: string, count: number, block: number): JobResult {
     pos += n;
   }
   closeSync(warm);
+  // The kernel may keep those pages across opens (redisfs and its null do): drop them
+  // (posix_fadvise DONTNEED through GNU dd), so the timed reads reach the filesystem.
+  spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
   const blocks = Math.floor(size / block);
   let seed = 12345;
   const next = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % blocks; };

@@ -10,10 +10,12 @@
 import { constants as fsc } from 'node:fs';
 import { constants } from 'node:os';
 import { ROOT_INO, S_IFDIR, S_IFMT, S_IFREG, nowNs, type Attr, type Ino } from '../core/types.js';
-import { ATTR_SIZE, Op, SetAttrBit, addon, fillAttr, fillNameOnly, type Session } from '../fuse/lowlevel/addon.js';
+import { ATTR_SIZE, Op, OpenReply, SetAttrBit, addon, fillAttr, fillNameOnly, type Session } from '../fuse/lowlevel/addon.js';
 import { raiseReadahead } from '../fuse/lowlevel/readahead.js';
 import { DEFAULT_LOWLEVEL_MOUNT_OPTIONS, lowLevelOptionString } from '../fuse/lowlevel/options.js';
 
+/** `--keep-cache`: files keep their pages across opens, as redisfs's do (the main reference). */
+const KEEP_CACHE = process.argv.includes('--keep-cache');
 const E = constants.errno;
 const O = { ...DEFAULT_LOWLEVEL_MOUNT_OPTIONS, fsname: 'bench-null' };
 /** Only for st_blocks (fillAttr): with no chunks, blocks follow the size. */
@@ -72,7 +74,7 @@ class NullLowLevel {
       case Op.RMDIR: return void ll.replyErr(id, this.remove(n(0), s(1), true));
       case Op.RENAME: return void ll.replyErr(id, this.rename(n(0), s(1), n(2), s(3), n(4)));
       case Op.LINK: return this.link(id, n(0), n(1), s(2));
-      case Op.OPEN: return void (this.nodes.has(n(0)) ? ll.replyOpen(id, 0, 0) : ll.replyErr(id, E.ENOENT));
+      case Op.OPEN: return void (this.nodes.has(n(0)) ? ll.replyOpen(id, 0, KEEP_CACHE ? OpenReply.KEEP_CACHE : 0) : ll.replyErr(id, E.ENOENT));
       case Op.READ: {
         const node = this.nodes.get(n(0));
         if (!node) return void ll.replyErr(id, E.EBADF);
@@ -93,7 +95,7 @@ class NullLowLevel {
         if (!this.nodes.get(n(0))?.children) return void ll.replyErr(id, E.ENOTDIR);
         const fh = this.nextDir++;
         this.dirs.set(fh, { ino: n(0), entries: undefined });
-        return void ll.replyOpen(id, fh, 0);
+        return void ll.replyOpen(id, fh, KEEP_CACHE ? OpenReply.KEEP_CACHE : 0);
       }
       case Op.READDIR: return this.readdir(id, n(1), n(2), n(3), a[4] as boolean);
       case Op.RELEASEDIR:

@@ -90,7 +90,7 @@ export async function redisfsTarget(root: string, redisUrl: string, volume: stri
  * (null-fs-lowlevel.ts, null-fs.ts); `c` is the C libfuse3 low-level one (c/null_ll.c, built by
  * c-null.ts), which serves one fixed 100-byte file.
  */
-export type NullKind = { binding: 'lowlevel' } | { binding: 'fuse-native'; timeouts?: KernelTimeouts } | { binding: 'c'; exe: string; timeouts: KernelTimeouts };
+export type NullKind = { binding: 'lowlevel'; keepCache?: boolean } | { binding: 'fuse-native'; timeouts?: KernelTimeouts } | { binding: 'c'; exe: string; timeouts: KernelTimeouts };
 
 /** Kernel entry and attribute cache lifetimes, in seconds. */
 export interface KernelTimeouts { entry: number; attr: number }
@@ -101,7 +101,7 @@ export async function mountNull(mnt: string, kind: NullKind): Promise<NullMount>
   mkdirSync(mnt, { recursive: true });
   trackMount(mnt);
   const t = kind.binding !== 'lowlevel' ? kind.timeouts : undefined;
-  const times = t ? [String(t.entry), String(t.attr)] : [];
+  const times = t ? [String(t.entry), String(t.attr)] : kind.binding === 'lowlevel' && kind.keepCache ? ['--keep-cache'] : [];
   const child = kind.binding === 'c'
     ? await startUntil(kind.exe, [mnt, lowLevelOptionString({ ...DEFAULT_LOWLEVEL_MOUNT_OPTIONS, fsname: 'bench-null-c' }), ...times], `null-c: mounted ${mnt}`, { label: 'C null fs' })
     : await startUntil(process.execPath, [kind.binding === 'lowlevel' ? NULL_FS_LOWLEVEL : NULL_FS, mnt, ...times], `null: mounted ${mnt}`, { label: `${kind.binding} null fs` });
@@ -111,7 +111,8 @@ export async function mountNull(mnt: string, kind: NullKind): Promise<NullMount>
 /** nullTarget is the null reference of redisfs: the null filesystem on redisfs' binding. */
 export async function nullTarget(root: string, binding: string): Promise<Target> {
   if (binding !== 'lowlevel' && binding !== 'fuse-native') throw new Error(`no null filesystem for binding ${binding}`);
-  const m = await mountNull(join(root, 'mnt', 'null'), { binding });
+  // On lowlevel, redisfs keeps a file's pages across opens (KEEP_CACHE): so does its null.
+  const m = await mountNull(join(root, 'mnt', 'null'), binding === 'lowlevel' ? { binding, keepCache: true } : { binding });
   return { name: 'null', a: m.mnt, b: m.mnt, pidB: m.pid, stop: m.stop };
 }
 
