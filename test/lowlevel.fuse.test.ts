@@ -1,11 +1,11 @@
 // What only the lowlevel binding does: kernel caches kept long and invalidated by other hosts'
 // changes, files owned by the caller, interrupted requests. Skipped on fuse-native.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BINDING, dumpLogsOnFailure, freePort, HAVE_PYTHON3, interruptedCall, killedWhileWaiting, makeTempDir, mountHost, RestartableRedis,
+  BINDING, dumpLogsOnFailure, freePort, redisUrl, HAVE_PYTHON3, interruptedCall, killedWhileWaiting, makeTempDir, mountHost, RestartableRedis,
   sleep, uniqueVolume, waitFor, type Host,
 } from './support/index.js';
 
@@ -47,6 +47,11 @@ async function freshDir(label: string): Promise<[string, string]> {
 
 // Runs in `cwd` as `uid` (libuv changes directory before dropping privileges, so the run's
 // private temp root above need not be searchable by that user).
+function redisCli(port: number, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('redis-cli', ['-p', String(port), ...args], (e, out) => (e ? reject(e) : resolve(out))));
+}
+
 function runAs(uid: number, cwd: string, cmd: string, args: string[]): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { uid, gid: uid, cwd, stdio: 'ignore' });
@@ -81,6 +86,19 @@ describe.skipIf(!LOWLEVEL)('lowlevel binding with kernel caches of an hour', () 
     expect(await reads() - before).toBeLessThan(5);
     await fs.writeFile(path.join(a, 'f'), 'version 2'); // same size
     await waitFor(async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('version 2'), { timeoutMs: DEADLINE_MS });
+  });
+
+  it('drops B\'s kernel caches when B\'s subscription comes back: changes made meanwhile show', async () => {
+    // (Names included: the next test relies on B\'s kernel forgetting what it knew.)
+    const [a, b] = await freshDir('resub');
+    await fs.writeFile(path.join(a, 'f'), 'before the gap');
+    await waitFor(async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('before the gap'), { timeoutMs: DEADLINE_MS });
+    // Every subscriber is cut off; ioredis resubscribes after ~100 ms. A's change lands in the
+    // gap, so B never hears of it: only the drop at resubscription can end B's stale pages.
+    const port = Number(new URL(redisUrl()).port);
+    await redisCli(port, ['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+    await fs.writeFile(path.join(a, 'f'), 'during the gap');
+    await waitFor(async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('during the gap'), { timeoutMs: 5000 });
   });
 
   it('shows B a delete, a rename and a mode change made on A', async () => {

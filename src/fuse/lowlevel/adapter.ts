@@ -21,6 +21,8 @@ const DIRENTPLUS_BYTES = 160;
 const INIT_TIMEOUT_MS = 10_000;
 /** Extra rounds of vfs.lookup while the name keeps existing and its inodes keep vanishing. */
 const LOOKUP_ROUNDS = 8;
+/** Names remembered per referenced inode (hard links, renames): enough to drop them later. */
+const MAX_NAMES_PER_INODE = 8;
 
 /**
  * Ops answered EINTR at once when the kernel interrupts them (a signal reached the waiting
@@ -84,6 +86,8 @@ export class FuseLowLevelAdapter {
    * with nlink 0, instead of failing a stat of a name that always existed with ENOENT.
    */
   private readonly lastAttr = new Map<Ino, Attr>();
+  /** The names (`parent/name`) under which the kernel got each referenced inode. */
+  private readonly names = new Map<Ino, Set<string>>();
   private initDone: ((err?: Error) => void) | undefined;
   /** Requests of ABANDONABLE ops still being worked on: the ones an interrupt answers. */
   private readonly abandonable = new Set<number>();
@@ -142,20 +146,31 @@ export class FuseLowLevelAdapter {
     }
   }
 
-  // Other hosts' changes went unheard while the subscription was down: drop the attributes and
-  // pages the kernel holds of every inode it references (it holds pages of no other). Names
-  // expire with the entry timeout.
+  // Other hosts' changes went unheard while the subscription was down: drop every name the
+  // kernel got from this mount, then the attributes and pages of every inode it references
+  // (it holds pages of no other).
   private dropKernelCaches(): void {
     const s = this.session;
     if (!s) return;
+    for (const keys of this.names.values()) {
+      for (const key of keys) {
+        const slash = key.indexOf('/');
+        this.ll.notifyInvalEntry(s, Number(key.slice(0, slash)), key.slice(slash + 1));
+      }
+    }
     this.ll.notifyInvalInode(s, ROOT_INO, 0, 0);
     for (const ino of this.lookups.keys()) this.ll.notifyInvalInode(s, ino, 0, 0);
   }
 
-  private referenced(attr: Attr): void {
+  private referenced(attr: Attr, parent?: Ino, name?: string): void {
     if (attr.ino === ROOT_INO) return;
     this.lookups.set(attr.ino, (this.lookups.get(attr.ino) ?? 0) + 1);
     this.lastAttr.set(attr.ino, attr);
+    if (parent === undefined) return;
+    let keys = this.names.get(attr.ino);
+    if (!keys) this.names.set(attr.ino, (keys = new Set()));
+    else if (keys.size >= MAX_NAMES_PER_INODE) keys.delete(keys.values().next().value!); // the oldest
+    keys.add(`${parent}/${name}`);
   }
 
   private forget(ino: Ino, n: number): void {
@@ -166,6 +181,7 @@ export class FuseLowLevelAdapter {
     }
     this.lookups.delete(ino);
     this.lastAttr.delete(ino);
+    this.names.delete(ino);
     this.vfs.forget(ino).catch((err: unknown) => log.warn({ ino, err: String(err) }, 'could not purge an orphan at forget'));
   }
 
@@ -223,7 +239,7 @@ export class FuseLowLevelAdapter {
   private replyEntry(id: number, attr: Attr, epoch: number, parent?: Ino, name?: string): void {
     const t = this.timeouts(epoch, attr.ino, parent, name);
     fillAttr(this.one, 0, attr, this.vfs.chunkSize);
-    if (this.ll.replyEntry(id, this.one, t.entry, t.attr)) this.referenced(attr);
+    if (this.ll.replyEntry(id, this.one, t.entry, t.attr)) this.referenced(attr, parent, name);
   }
 
   private replyAttr(id: number, attr: Attr, epoch: number): void {
@@ -390,7 +406,7 @@ export class FuseLowLevelAdapter {
     this.run('create', id, () => this.vfs.create(parent, name, mode, flags, caller), ({ attr, fh }, epoch) => {
       const t = this.timeouts(epoch, attr.ino, parent, name);
       fillAttr(this.one, 0, attr, this.vfs.chunkSize);
-      if (this.ll.replyCreate(id, this.one, t.entry, t.attr, fh, 0)) this.referenced(attr);
+      if (this.ll.replyCreate(id, this.one, t.entry, t.attr, fh, 0)) this.referenced(attr, parent, name);
     });
   }
 
@@ -492,7 +508,7 @@ export class FuseLowLevelAdapter {
       if (plus && fit) {
         for (let i = 0; i < fit; i++) {
           const attr = got[i];
-          if (attr) this.referenced(attr);
+          if (attr) this.referenced(attr, dir, page[i]!.name);
         }
       }
     });
