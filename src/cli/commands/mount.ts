@@ -34,7 +34,7 @@ export function mountCommand(y: Argv): Argv {
       .option('chunk-size', { type: 'string', default: '1M', describe: 'Chunk size of a new volume' })
       .option('inline-max', { type: 'string', default: '8K', describe: 'Files up to this size are stored inline (new volume)' })
       .option('binding', { type: 'string', choices: FUSE_BINDINGS, default: DEFAULT_FUSE_BINDING, describe: 'FUSE binding: lowlevel (libfuse3 low-level, kernel cache invalidation) or fuse-native (libfuse2)' })
-      .option('kernel-cache', { type: 'number', default: DEFAULT_LOWLEVEL_MOUNT_OPTIONS.attrTimeout, describe: 'lowlevel binding: seconds the kernel keeps attributes and names (other hosts\' changes invalidate them at once; also how long a change missed while the link to Redis was down can stay unseen); 0 also stops keeping file pages across opens' })
+      .option('kernel-cache', { type: 'number', default: DEFAULT_LOWLEVEL_MOUNT_OPTIONS.attrTimeout, describe: 'lowlevel binding: seconds the kernel keeps attributes and names (other hosts\' changes invalidate them at once; while the invalidation stream is down, at most this long); 0 also stops keeping file pages across opens' })
       .option('writeback-cache', { type: 'boolean', default: false, describe: 'lowlevel binding: let the kernel gather small writes in its page cache' })
       .option('wait-replicas', { type: 'number', default: 0, describe: 'close/fsync return only once this many replicas have the commit (Redis WAIT)' })
       .option('tls-ca', { type: 'string', describe: 'CA certificate file for rediss:// (and +tls) URLs' })
