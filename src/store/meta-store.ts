@@ -128,16 +128,24 @@ export class MetaStore {
     if (inos.length === 0) return [];
     const packed = (await mapErrors('getattr', () => this.run('loadAttrs', this.keys.vol, [this.session, '0', ...inos]))) as string[];
     return inos.map((ino, i) => {
-      const v = packed[i] ? packed[i]!.split(',') : [];
-      if (v.length !== LOAD_ATTRS_FIELDS.length) return undefined;
-      const h: Record<string, string> = {};
-      LOAD_ATTRS_FIELDS.forEach((f, j) => { if (v[j] !== '') h[f] = v[j]!; });
       try {
-        return parseAttr(ino, h);
+        return parsePackedAttr(ino, packed[i]);
       } catch {
         return undefined;
       }
     });
+  }
+
+  /**
+   * lookupName returns the entry a name holds and its inode's attributes (undefined when
+   * the inode is gone meanwhile) in one round trip; undefined when the name is absent. A
+   * damaged inode is EIO, as with getAttr.
+   */
+  async lookupName(parent: Ino, name: string): Promise<{ entry: { ino: Ino; type: FileType }; attr: Attr | undefined } | undefined> {
+    const r = (await mapErrors('lookup', () => this.run('lookupName', this.keys.vol, [this.session, '0', parent, name]))) as [string, string] | null;
+    if (!r) return undefined;
+    const entry = parseEntryValue(r[0]);
+    return { entry, attr: parsePackedAttr(entry.ino, r[1]) };
   }
 
   /** lookup returns the inode and type a directory entry names, or undefined. */
@@ -338,8 +346,17 @@ export class MetaStore {
   }
 }
 
-/** The inode fields loadAttrs-1.lua returns, in its order. */
+/** The inode fields loadAttrs-1.lua and lookupName-1.lua return, in their order. */
 const LOAD_ATTRS_FIELDS = ['t', 'm', 'u', 'g', 'n', 's', 'at', 'mt', 'ct', 'r', 'v', 'k'] as const;
+
+// An inode's fields packed by a script ('' or missing: the inode is gone).
+function parsePackedAttr(ino: Ino, packed: string | undefined): Attr | undefined {
+  const v = packed ? packed.split(',') : [];
+  if (v.length !== LOAD_ATTRS_FIELDS.length) return undefined;
+  const h: Record<string, string> = {};
+  LOAD_ATTRS_FIELDS.forEach((f, j) => { if (v[j] !== '') h[f] = v[j]!; });
+  return parseAttr(ino, h);
+}
 
 function pairs(flat: string[]): Record<string, string> {
   const o: Record<string, string> = {};

@@ -127,6 +127,26 @@ export class Vfs {
     // the entry pointing at a deleted inode. Look the name up again: rename is atomic, so the
     // second answer is the new target.
     for (let attempt = 0; ; attempt++) {
+      const known = attempt === 0 ? this.metaCache.entry(parent, name) : undefined;
+      if (known === undefined && attempt === 0) {
+        // A name not seen yet: the entry and its inode's attributes in one round trip.
+        checkName(name);
+        const mark = this.metaCache.mark();
+        const got = await this.meta.lookupName(parent, name).catch((err: unknown) => {
+          if (err instanceof FsError && err.code === 'EIO' && this.metaCache.peekEntry(parent, name) !== undefined) return 'fallback' as const;
+          throw err;
+        });
+        if (got !== 'fallback') {
+          this.metaCache.storeEntry(parent, name, got?.entry ?? null, mark);
+          if (!got) throw new FsError('ENOENT');
+          if (got.attr) {
+            this.metaCache.storeAttr(got.attr, mark);
+            return await this.getattr(got.entry.ino);
+          }
+          this.metaCache.apply([{ kind: 'entry', parent, name }, { kind: 'inode', ino: got.entry.ino }]);
+          continue; // the inode went meanwhile: ask again
+        }
+      }
       const e = await this.lookupEntry(parent, name);
       try {
         return await this.getattr(e.ino);
