@@ -440,24 +440,31 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
   DISPATCH(req, OP_READ, num(env, ino), fh_of(env, fi), num(env, (double)size), num(env, (double)off));
 }
 
-// The request buffer is reused by the next request, and JS answers later: copy the data.
+// Write and setxattr data: the request buffer is reused by the next request, and JS answers
+// later, so JS gets a copy it owns. Opens a handle scope for it (the caller closes it), or
+// answers the request itself (EIO while closing, ENOMEM) and returns NULL.
+static napi_value data_copy(fuse_req_t req, session_t *s, const char *data, size_t size, napi_handle_scope *hs) {
+  napi_value b = NULL;
+  void *copy;
+  if (s->no_js || s->closing) {
+    fuse_reply_err(req, EIO);
+    return NULL;
+  }
+  napi_open_handle_scope(s->env, hs);
+  napi_create_buffer_copy(s->env, size, data, &copy, &b);
+  if (b == NULL) {
+    napi_close_handle_scope(s->env, *hs);
+    fuse_reply_err(req, ENOMEM);
+  }
+  return b;
+}
+
 static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t off,
                      struct fuse_file_info *fi) {
   session_t *s = fuse_req_userdata(req);
-  napi_value b = NULL;
-  void *copy;
   napi_handle_scope hs;
-  if (s->no_js || s->closing) {
-    fuse_reply_err(req, EIO);
-    return;
-  }
-  napi_open_handle_scope(s->env, &hs);
-  napi_create_buffer_copy(s->env, size, data, &copy, &b);
-  if (b == NULL) {
-    napi_close_handle_scope(s->env, hs);
-    fuse_reply_err(req, ENOMEM);
-    return;
-  }
+  napi_value b = data_copy(req, s, data, size, &hs);
+  if (b == NULL) return;
   DISPATCH(req, OP_WRITE, num(env, ino), fh_of(env, fi), b, num(env, (double)off));
   napi_close_handle_scope(s->env, hs);
 }
@@ -502,20 +509,9 @@ static void ll_statfs(fuse_req_t req, fuse_ino_t ino) {
 
 static void ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size, int flags) {
   session_t *s = fuse_req_userdata(req);
-  napi_value b = NULL;
-  void *copy;
   napi_handle_scope hs;
-  if (s->no_js || s->closing) {
-    fuse_reply_err(req, EIO);
-    return;
-  }
-  napi_open_handle_scope(s->env, &hs);
-  napi_create_buffer_copy(s->env, size, value, &copy, &b);
-  if (b == NULL) {
-    napi_close_handle_scope(s->env, hs);
-    fuse_reply_err(req, ENOMEM);
-    return;
-  }
+  napi_value b = data_copy(req, s, value, size, &hs);
+  if (b == NULL) return;
   DISPATCH(req, OP_SETXATTR, num(env, ino), str(env, name), b, num(env, flags));
   napi_close_handle_scope(s->env, hs);
 }
