@@ -137,15 +137,21 @@ export class MetaStore {
   }
 
   /**
-   * lookupName returns the entry a name holds and its inode's attributes (undefined when
-   * the inode is gone meanwhile) in one round trip; undefined when the name is absent. A
-   * damaged inode is EIO, as with getAttr.
+   * lookupName returns the entry a name holds and its inode's attributes in one round trip;
+   * undefined when the name is absent. The attributes are undefined when the inode is gone
+   * meanwhile or damaged (its own getAttr says EIO).
    */
   async lookupName(parent: Ino, name: string): Promise<{ entry: { ino: Ino; type: FileType }; attr: Attr | undefined } | undefined> {
     const r = (await mapErrors('lookup', () => this.run('lookupName', this.keys.vol, [this.session, '0', parent, name]))) as [string, string] | null;
     if (!r) return undefined;
     const entry = parseEntryValue(r[0]);
-    return { entry, attr: parsePackedAttr(entry.ino, r[1]) };
+    let attr: Attr | undefined;
+    try {
+      attr = parsePackedAttr(entry.ino, r[1]);
+    } catch {
+      attr = undefined;
+    }
+    return { entry, attr };
   }
 
   /** lookup returns the inode and type a directory entry names, or undefined. */

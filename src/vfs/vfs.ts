@@ -108,17 +108,24 @@ export class Vfs {
 
   // ---- names and attributes -----------------------------------------------------------
 
-  /** lookupEntry returns the inode a name in a directory refers to. */
+  /**
+   * lookupEntry returns the inode a name in a directory refers to. A name not cached is read
+   * with its inode's attributes in one round trip: whoever looks a name up wants those next.
+   */
   async lookupEntry(parent: Ino, name: string): Promise<CachedEntry> {
     checkName(name);
     const cached = this.metaCache.entry(parent, name);
     if (cached === null) throw new FsError('ENOENT');
     if (cached) return cached;
     const mark = this.metaCache.mark();
-    const found = await orCached(this.meta.lookup(parent, name), () => this.metaCache.peekEntry(parent, name));
-    this.metaCache.storeEntry(parent, name, found ?? null, mark);
+    const found = await orCached(this.meta.lookupName(parent, name), () => {
+      const entry = this.metaCache.peekEntry(parent, name);
+      return entry ? { entry, attr: undefined } : entry;
+    });
+    this.metaCache.storeEntry(parent, name, found?.entry ?? null, mark);
     if (!found) throw new FsError('ENOENT');
-    return found;
+    if (found.attr) this.metaCache.storeAttr(found.attr, mark);
+    return found.entry;
   }
 
   /** lookup returns the attributes of the inode a name refers to. */
@@ -127,26 +134,6 @@ export class Vfs {
     // the entry pointing at a deleted inode. Look the name up again: rename is atomic, so the
     // second answer is the new target.
     for (let attempt = 0; ; attempt++) {
-      const known = attempt === 0 ? this.metaCache.entry(parent, name) : undefined;
-      if (known === undefined && attempt === 0) {
-        // A name not seen yet: the entry and its inode's attributes in one round trip.
-        checkName(name);
-        const mark = this.metaCache.mark();
-        const got = await this.meta.lookupName(parent, name).catch((err: unknown) => {
-          if (err instanceof FsError && err.code === 'EIO' && this.metaCache.peekEntry(parent, name) !== undefined) return 'fallback' as const;
-          throw err;
-        });
-        if (got !== 'fallback') {
-          this.metaCache.storeEntry(parent, name, got?.entry ?? null, mark);
-          if (!got) throw new FsError('ENOENT');
-          if (got.attr) {
-            this.metaCache.storeAttr(got.attr, mark);
-            return await this.getattr(got.entry.ino);
-          }
-          this.metaCache.apply([{ kind: 'entry', parent, name }, { kind: 'inode', ino: got.entry.ino }]);
-          continue; // the inode went meanwhile: ask again
-        }
-      }
       const e = await this.lookupEntry(parent, name);
       try {
         return await this.getattr(e.ino);
@@ -166,9 +153,13 @@ export class Vfs {
       if (!attr) throw new FsError('ENOENT');
       this.metaCache.storeAttr(attr, mark);
     }
-    const w = this.writers.get(ino);
-    if (w?.modified) return { ...attr, size: w.size, mtimeNs: w.mtimeNs };
-    return attr;
+    return this.withOwnWrites(attr);
+  }
+
+  /** withOwnWrites overlays the size and mtime of this mount's uncommitted writes. */
+  private withOwnWrites(attr: Attr): Attr {
+    const w = this.writers.get(attr.ino);
+    return w?.modified ? { ...attr, size: w.size, mtimeNs: w.mtimeNs } : attr;
   }
 
   /**
@@ -193,10 +184,7 @@ export class Vfs {
         out[i] = attr;
       }
     }
-    return out.map((attr) => {
-      const w = attr && this.writers.get(attr.ino);
-      return w?.modified ? { ...attr!, size: w.size, mtimeNs: w.mtimeNs } : attr;
-    });
+    return out.map((attr) => attr && this.withOwnWrites(attr));
   }
 
   /** knownEntry returns what this mount knows a name to be: an entry, null (absent), undefined. */
