@@ -43,6 +43,8 @@ interface DirHandle {
   entries: DirEntry[] | undefined;
   /** Other hosts' change epoch when the listing was taken (its names are that old). */
   listedAt: number;
+  /** The attributes of the page expected next, being read while the kernel takes this one. */
+  ahead?: { off: number; fetched: Promise<unknown> } | undefined;
 }
 
 /** errno turns any failure into a positive errno; unexpected ones are logged with their stack. */
@@ -475,6 +477,15 @@ export class FuseLowLevelAdapter {
       const attrs = new Float64Array(page.length * ATTR_SIZE);
       const got: (Attr | undefined)[] = [];
       if (plus) {
+        // Redis reads the next page's attributes while this one travels to the kernel and
+        // back: a long listing costs one round trip, not one per page.
+        const ahead = d.ahead;
+        d.ahead = undefined;
+        const next = all.slice(off + page.length, off + 2 * page.length);
+        if (next.length > 0) {
+          d.ahead = { off: off + page.length, fetched: this.vfs.getattrs(next.map((e) => e.ino)).catch(() => undefined) };
+        }
+        if (ahead?.off === off) await ahead.fetched;
         const found = await this.vfs.getattrs(page.map((e) => e.ino));
         page.forEach((e, i) => {
           const attr = found[i];
