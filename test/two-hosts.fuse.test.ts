@@ -143,6 +143,19 @@ describe('two mounts of one volume', () => {
     }
   });
 
+  it('give B the files A rewrote after B, reading a directory in order, loaded them ahead', async () => {
+    const [a, b] = await freshDir('ahead');
+    const names = Array.from({ length: 60 }, (_, i) => `f${String(i).padStart(2, '0')}`);
+    for (const n of names) await fs.writeFile(path.join(a, n), `old ${n}`);
+    await seen('all 60 files', async () => expect(await fs.readdir(b)).toHaveLength(60));
+    // B reads the first files in name order: the next ones are loaded ahead.
+    for (const n of names.slice(0, 10)) expect(await fs.readFile(path.join(b, n), 'utf8')).toBe(`old ${n}`);
+    for (const n of names.slice(10)) await fs.writeFile(path.join(a, n), `new ${n}`);
+    for (const n of names.slice(10)) {
+      await seen(`rewritten ${n}`, async () => expect(await fs.readFile(path.join(b, n), 'utf8')).toBe(`new ${n}`));
+    }
+  });
+
   it('show a multi-chunk file written on A with an equal sha256 on B', async () => {
     const [a, b] = await freshDir('big');
     const data = new Prng(5).bytes(3 * MiB + 777);

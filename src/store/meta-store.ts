@@ -187,16 +187,25 @@ export class MetaStore {
   }
 
   /** loadFile returns an inode's attributes with its inline data or chunk map, in one round trip. */
-  async loadFile(ino: Ino): Promise<{ attr: Attr; content: Content } | undefined> {
-    const [h, inline, map] = (await mapErrors('load file', () =>
-      this.run('loadFile', this.keys.vol, [this.session, '0', ino], true))) as [Buffer[], Buffer | null, Buffer[]];
-    const attr = parseAttr(ino, pairs(h.map(String)));
-    if (!attr) return undefined;
-    if (inline) return { attr, content: { kind: 'inline', data: inline } };
-    const chunks = new Map<number, string>();
-    for (let i = 0; i + 1 < map.length; i += 2) chunks.set(Number(map[i]!.toString()), map[i + 1]!.toString());
-    if (chunks.size === 0) return { attr, content: { kind: 'inline', data: Buffer.alloc(0) } };
-    return { attr, content: { kind: 'chunks', map: chunks } };
+  async loadFile(ino: Ino): Promise<LoadedFile | undefined> {
+    const loaded = (await mapErrors('load file', () => this.run('loadFile', this.keys.vol, [this.session, '0', ino], true))) as LoadReply;
+    return parseLoaded(ino, loaded);
+  }
+
+  /**
+   * loadFiles reads several files as loadFile does, in one round trip: undefined for one that
+   * is gone or cannot be read (a damaged one fails on its own loadFile, not here).
+   */
+  async loadFiles(inos: readonly Ino[]): Promise<(LoadedFile | undefined)[]> {
+    if (inos.length === 0) return [];
+    const replies = (await mapErrors('load files', () => this.run('loadFiles', this.keys.vol, [this.session, '0', ...inos], true))) as LoadReply[];
+    return inos.map((ino, i) => {
+      try {
+        return parseLoaded(ino, replies[i]!);
+      } catch {
+        return undefined;
+      }
+    });
   }
 
   /** createNode makes a file, directory, symlink or special node and its entry. */
@@ -350,6 +359,21 @@ export class MetaStore {
     }
     return out;
   }
+}
+
+/** A file's attributes and content, as loadFile-1.lua and loadFiles-1.lua read them. */
+export interface LoadedFile { attr: Attr; content: Content }
+
+type LoadReply = [Buffer[], Buffer | null, Buffer[]];
+
+function parseLoaded(ino: Ino, [h, inline, map]: LoadReply): LoadedFile | undefined {
+  const attr = parseAttr(ino, pairs(h.map(String)));
+  if (!attr) return undefined;
+  if (inline) return { attr, content: { kind: 'inline', data: inline } };
+  const chunks = new Map<number, string>();
+  for (let i = 0; i + 1 < map.length; i += 2) chunks.set(Number(map[i]!.toString()), map[i + 1]!.toString());
+  if (chunks.size === 0) return { attr, content: { kind: 'inline', data: Buffer.alloc(0) } };
+  return { attr, content: { kind: 'chunks', map: chunks } };
 }
 
 /** The inode fields loadAttrs-1.lua and lookupName-1.lua return, in their order. */

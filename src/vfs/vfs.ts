@@ -12,6 +12,7 @@ import { MetaCache, type CachedEntry } from './meta-cache.js';
 import { RecentChanges } from './recent-changes.js';
 import { FileWriter } from './file-writer.js';
 import { committedChunk, readRange } from './file-reader.js';
+import { ListingReadAhead } from './listing-read-ahead.js';
 import { log } from '../core/log.js';
 
 export interface VfsOptions {
@@ -57,6 +58,10 @@ export class Vfs {
   private readonly openCounts = new Map<Ino, number>();
   private readonly writers = new Map<Ino, FileWriter>();
   private readonly writerStarts = new Map<Ino, Promise<FileWriter>>();
+  /** Spots readers going through a listing's files in order; their next small files load ahead. */
+  private readonly listingAhead = new ListingReadAhead();
+  /** Files whose content is being loaded ahead, by the load that carries them. */
+  private readonly loadingAhead = new Map<Ino, Promise<void>>();
   /** Open inodes that may have lost their last name (orphans to purge at last close). */
   private readonly kept = new Set<Ino>();
   private nextFh = 1;
@@ -407,6 +412,7 @@ export class Vfs {
       cursor = page.cursor;
     } while (cursor !== '0');
     if (this.metaCache.evictions === evictions) this.metaCache.storeComplete(ino, first);
+    this.listingAhead.remember(out);
     return out;
   }
 
@@ -551,9 +557,17 @@ export class Vfs {
 
   /** committed returns a file's attributes and content, from cache or one round trip. */
   private async committed(ino: Ino): Promise<{ attr: Attr; content: Content }> {
-    const attr = this.metaCache.attr(ino);
-    const content = this.metaCache.content(ino);
+    this.loadListingAhead(ino);
+    let attr = this.metaCache.attr(ino);
+    let content = this.metaCache.content(ino);
     if (attr && content) return { attr, content };
+    const ahead = this.loadingAhead.get(ino);
+    if (ahead) {
+      await ahead;
+      attr = this.metaCache.attr(ino);
+      content = this.metaCache.content(ino);
+      if (attr && content) return { attr, content };
+    }
     const mark = this.metaCache.mark();
     const loaded = await orCached(this.meta.loadFile(ino), () => {
       const a = this.metaCache.peekAttr(ino);
@@ -564,6 +578,31 @@ export class Vfs {
     this.metaCache.storeAttr(loaded.attr, mark);
     this.metaCache.storeContent(ino, loaded.content, mark);
     return loaded;
+  }
+
+  // A reader going through a listing's files in order: the small files it will open next are
+  // loaded now, many per round trip (stored under the usual race rule, dropped by the usual
+  // invalidations).
+  private loadListingAhead(ino: Ino): void {
+    const next = this.listingAhead.wanted(ino);
+    if (next.length === 0) return;
+    const inos = next.filter((i) => {
+      if (this.loadingAhead.has(i) || this.metaCache.content(i)) return false;
+      const a = this.metaCache.attr(i);
+      return a !== undefined && a.type === 'f' && a.size <= this.settings.inlineMax;
+    });
+    if (inos.length === 0) return;
+    const mark = this.metaCache.mark();
+    const loading: Promise<void> = this.meta.loadFiles(inos).then((files) => {
+      for (const f of files) {
+        if (!f) continue;
+        this.metaCache.storeAttr(f.attr, mark);
+        this.metaCache.storeContent(f.attr.ino, f.content, mark);
+      }
+    }, () => undefined).finally(() => {
+      for (const i of inos) if (this.loadingAhead.get(i) === loading) this.loadingAhead.delete(i);
+    });
+    for (const i of inos) this.loadingAhead.set(i, loading);
   }
 
   private writerFor(ino: Ino): Promise<FileWriter> {
