@@ -13,21 +13,21 @@ const many: DirEntry[] = Array.from({ length: 200 }, (_, i) => ({ name: `f${Stri
 describe('reading ahead of a reader going through a listing', () => {
   it('names nothing for the first file, then the files after the second in listing order', () => {
     const r = new ListingReadAhead();
-    r.remember(listing);
+    r.remember(1, listing);
     expect(r.wanted(ino('m'))).toEqual([]);
     expect(r.wanted(ino('c'))).toEqual(['x', 'a', 'q', 'b', 'z', 'k', 'd', 'y'].map(ino));
   });
 
   it('follows name order as well (most tools sort the names they read)', () => {
     const r = new ListingReadAhead();
-    r.remember(listing);
+    r.remember(1, listing);
     expect(r.wanted(ino('a'))).toEqual([]);
     expect(r.wanted(ino('b'))).toEqual(['c', 'd', 'k', 'm', 'q', 'x', 'y', 'z'].map(ino));
   });
 
   it('stays a bounded window ahead, asking for more half-way through', () => {
     const r = new ListingReadAhead();
-    r.remember(many);
+    r.remember(2, many);
     r.wanted(1000);
     const first = r.wanted(1001);
     expect(first).toEqual(Array.from({ length: LISTING_WINDOW }, (_, i) => 1002 + i));
@@ -40,17 +40,22 @@ describe('reading ahead of a reader going through a listing', () => {
 
   it('names nothing for a reader that jumps around, for directories and for unlisted files', () => {
     const r = new ListingReadAhead();
-    r.remember([...many, { name: 'sub', ino: 5, type: 'd' }]);
+    r.remember(2, [...many, { name: 'sub', ino: 5, type: 'd' }]);
     for (const i of [1050, 1007, 1120, 1003, 1190]) expect(r.wanted(i)).toEqual([]);
     expect(r.wanted(5)).toEqual([]);
     expect(r.wanted(99999)).toEqual([]);
   });
 
-  it('forgets a listing when another is taken', () => {
+  it('follows readers of several directories at once, and forgets the oldest listings', () => {
     const r = new ListingReadAhead();
-    r.remember(many);
-    r.remember(listing);
-    expect(r.wanted(1000)).toEqual([]);
-    expect(r.wanted(1001)).toEqual([]);
+    r.remember(1, listing);
+    r.remember(2, many);
+    r.wanted(ino('m'));
+    r.wanted(1000);
+    expect(r.wanted(ino('c'))).toHaveLength(8);
+    expect(r.wanted(1001)).toHaveLength(LISTING_WINDOW);
+    for (let dir = 3; dir < 20; dir++) r.remember(dir, []);
+    expect(r.wanted(1002)).toEqual([]);
+    expect(r.wanted(1003)).toEqual([]);
   });
 });

@@ -8,20 +8,21 @@ import type { DirEntry, Ino } from '../core/types.js';
 
 /** Files loaded ahead of a reader going through a listing. */
 export const LISTING_WINDOW = 32;
+/** Listings remembered (the latest of each directory; several readers may each go through one). */
+const MAX_LISTINGS = 8;
 /** A listing longer than this is not remembered (its index would cost more than it saves). */
 const MAX_REMEMBERED = 100_000;
 
 export class ListingReadAhead {
-  private files: DirEntry[] = [];
-  private byListing: Sequence | undefined;
-  /** Built at the first file wanted from the listing: sorting costs nothing to a listing nobody reads. */
-  private byName: Sequence | undefined;
+  /** By directory, the most recent listing last. */
+  private readonly listings = new Map<Ino, Listing>();
 
-  /** remember keeps the latest listing taken on this mount (one directory at a time). */
-  remember(entries: readonly DirEntry[]): void {
-    this.files = entries.length > MAX_REMEMBERED ? [] : entries.filter((e) => e.type === 'f');
-    this.byListing = undefined;
-    this.byName = undefined;
+  /** remember keeps the latest listing of a directory taken on this mount. */
+  remember(dir: Ino, entries: readonly DirEntry[]): void {
+    this.listings.delete(dir);
+    if (entries.length > MAX_REMEMBERED) return;
+    this.listings.set(dir, new Listing(entries.filter((e) => e.type === 'f')));
+    if (this.listings.size > MAX_LISTINGS) this.listings.delete(this.listings.keys().next().value!);
   }
 
   /**
@@ -29,9 +30,27 @@ export class ListingReadAhead {
    * (often none). The caller skips those already cached or not small.
    */
   wanted(ino: Ino): Ino[] {
-    if (this.files.length === 0) return [];
+    for (const l of this.listings.values()) {
+      const next = l.wanted(ino);
+      if (next) return next;
+    }
+    return [];
+  }
+}
+
+/** One directory's files, in listing order and (once a file of it is wanted) in name order. */
+class Listing {
+  private byListing: Sequence | undefined;
+  /** Built at the first file wanted from the listing: sorting costs nothing to a listing nobody reads. */
+  private byName: Sequence | undefined;
+
+  constructor(private readonly files: readonly DirEntry[]) {}
+
+  /** The files to load ahead, or undefined when `ino` is not one of this listing's. */
+  wanted(ino: Ino): Ino[] | undefined {
+    if (this.files.length === 0) return undefined;
     this.byListing ??= new Sequence(this.files.map((e) => e.ino));
-    if (!this.byListing.has(ino)) return [];
+    if (!this.byListing.has(ino)) return undefined;
     // strcmp order of the names (the same as UTF-16 order but for characters past U+FFFF,
     // where a wrong guess only costs a useless load).
     this.byName ??= new Sequence([...this.files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((e) => e.ino));

@@ -412,7 +412,7 @@ export class Vfs {
       cursor = page.cursor;
     } while (cursor !== '0');
     if (this.metaCache.evictions === evictions) this.metaCache.storeComplete(ino, first);
-    this.listingAhead.remember(out);
+    this.listingAhead.remember(ino, out);
     return out;
   }
 
