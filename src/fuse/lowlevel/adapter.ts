@@ -44,7 +44,7 @@ interface DirHandle {
   /** Other hosts' change epoch when the listing was taken (its names are that old). */
   listedAt: number;
   /** The attributes of the page expected next, being read while the kernel takes this one. */
-  ahead?: { off: number; fetched: Promise<unknown> } | undefined;
+  ahead?: { from: number; to: number; fetched: Promise<unknown> } | undefined;
 }
 
 /** errno turns any failure into a positive errno; unexpected ones are logged with their stack. */
@@ -478,14 +478,18 @@ export class FuseLowLevelAdapter {
       const got: (Attr | undefined)[] = [];
       if (plus) {
         // Redis reads the next page's attributes while this one travels to the kernel and
-        // back: a long listing costs one round trip, not one per page.
+        // back: a long listing costs one round trip, not one per page. A page holds fewer
+        // entries than asked for here (names are longer than the smallest), so the next one
+        // starts inside this one: it waits for the attributes on their way instead of asking
+        // for them twice, and read-ahead resumes where the last one ended.
         const ahead = d.ahead;
-        d.ahead = undefined;
-        const next = all.slice(off + page.length, off + 2 * page.length);
-        if (next.length > 0) {
-          d.ahead = { off: off + page.length, fetched: this.vfs.getattrs(next.map((e) => e.ino)).catch(() => undefined) };
+        const from = Math.max(off + page.length, ahead?.to ?? 0);
+        const to = Math.min(all.length, from + page.length);
+        if (from < to) {
+          const next = all.slice(from, to).map((e) => e.ino);
+          d.ahead = { from, to, fetched: this.vfs.getattrs(next).catch(() => undefined) };
         }
-        if (ahead?.off === off) await ahead.fetched;
+        if (ahead && off < ahead.to && off + page.length > ahead.from) await ahead.fetched;
         const found = await this.vfs.getattrs(page.map((e) => e.ino));
         page.forEach((e, i) => {
           const attr = found[i];
