@@ -26,7 +26,7 @@ export class ListingReadAhead {
   }
 
   /**
-   * wanted is told whenever a file's content is wanted; it returns the files to load ahead now
+   * wanted is told whenever a file is opened; it returns the files to load ahead now
    * (often none). The caller skips those already cached or not small.
    */
   wanted(ino: Ino): Ino[] {

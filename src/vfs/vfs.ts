@@ -315,6 +315,7 @@ export class Vfs {
   async open(ino: Ino, flags: number): Promise<number> {
     const attr = await this.getattr(ino);
     if (attr.type === 'd' && (flags & 3) !== 0) throw new FsError('EISDIR');
+    if (attr.type === 'f') this.loadListingAhead(ino);
     return this.addHandle(ino, flags);
   }
 
@@ -557,16 +558,19 @@ export class Vfs {
 
   /** committed returns a file's attributes and content, from cache or one round trip. */
   private async committed(ino: Ino): Promise<{ attr: Attr; content: Content }> {
-    this.loadListingAhead(ino);
-    let attr = this.metaCache.attr(ino);
-    let content = this.metaCache.content(ino);
-    if (attr && content) return { attr, content };
+    const cached = (): { attr: Attr; content: Content } | undefined => {
+      const attr = this.metaCache.attr(ino);
+      const content = this.metaCache.content(ino);
+      return attr && content ? { attr, content } : undefined;
+    };
+    const hit = cached();
+    if (hit) return hit;
+    // Loaded ahead (opened in a listing's order): wait for that load rather than ask again.
     const ahead = this.loadingAhead.get(ino);
     if (ahead) {
       await ahead;
-      attr = this.metaCache.attr(ino);
-      content = this.metaCache.content(ino);
-      if (attr && content) return { attr, content };
+      const loadedAhead = cached();
+      if (loadedAhead) return loadedAhead;
     }
     const mark = this.metaCache.mark();
     const loaded = await orCached(this.meta.loadFile(ino), () => {
@@ -580,8 +584,9 @@ export class Vfs {
     return loaded;
   }
 
-  // A reader going through a listing's files in order: the small files it will open next are
-  // loaded now, many per round trip (stored under the usual race rule, dropped by the usual
+  // A reader opening a listing's files in order: the small files it will open next are
+  // loaded now (told at open, not at each read: a file read in many requests is one step,
+  // and one whose pages the kernel kept is still a step), many per round trip (stored under the usual race rule, dropped by the usual
   // invalidations).
   private loadListingAhead(ino: Ino): void {
     const next = this.listingAhead.wanted(ino);
