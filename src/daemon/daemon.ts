@@ -3,9 +3,10 @@
 import { readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { log } from '../core/log.js';
-import { connect, checkServer, safeUrl, type RedisClient, type RedisTarget, type TlsFiles } from '../store/connect.js';
+import { connect, checkServer, chunkReaderOptions, safeUrl, type RedisClient, type RedisTarget, type TlsFiles } from '../store/connect.js';
 import { MetaStore } from '../store/meta-store.js';
 import { ChunkStore } from '../store/chunk-store.js';
+import { ChunkReader } from '../store/chunk-reader.js';
 import { parseMessage } from '../store/invalidation.js';
 import { Reclaimer } from '../store/reclaimer.js';
 import { Vfs, DEFAULT_VFS_OPTIONS } from '../vfs/vfs.js';
@@ -72,6 +73,7 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
   const redis = await connect(target, `redisfs:${cfg.volume}`);
   const redisCounters = instrumentRedis(redis);
   let sub: RedisClient | undefined;
+  let reader: ChunkReader | undefined;
   try {
     const check = await checkServer(redis, cfg.allowEviction);
     for (const w of check.warnings) log.warn(w);
@@ -80,8 +82,13 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
     // WAIT must give up before the command timeout does, to say how many replicas answered.
     meta.waitTimeoutMs = Math.max(100, cfg.ioTimeoutMs - 500);
     const { session } = await meta.open({ chunkSize: cfg.chunkSize, inlineMax: cfg.inlineMax });
-    const chunks = new ChunkStore(redis, meta.keys, session);
-    const vfs = new Vfs(meta, chunks, { ...DEFAULT_VFS_OPTIONS, cacheBytes: cfg.cacheBytes });
+    const readerOptions = chunkReaderOptions(target, `redisfs:${cfg.volume}:chunks`);
+    reader = readerOptions ? new ChunkReader({ ...readerOptions, counters: redisCounters }) : undefined;
+    const chunks = new ChunkStore(redis, meta.keys, session, reader);
+    const vfs = new Vfs(meta, chunks, {
+      ...DEFAULT_VFS_OPTIONS, cacheBytes: cfg.cacheBytes,
+      pageCacheKeepsFiles: cfg.binding === 'lowlevel' && cfg.kernelCacheSec > 0,
+    });
 
     sub = await connect(target, `redisfs:${cfg.volume}:sub`);
     await subscribe(sub, meta.keys.inval, session, vfs);
@@ -117,6 +124,7 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
         await rm(pidFile(cfg.mountpoint), { force: true });
         await instruments.stop();
         subConn.disconnect();
+        reader?.close();
         await redis.quit().catch(() => redis.disconnect());
         resolve();
       };
@@ -133,6 +141,7 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
     return { done, describe: `volume ${cfg.volume} on ${safeUrl(url)}` };
   } catch (err) {
     sub?.disconnect();
+    reader?.close();
     redis.disconnect();
     throw err;
   }

@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { Command } from 'ioredis';
 import { FsError } from '../core/errors.js';
+import type { ChunkReader } from './chunk-reader.js';
 import type { RedisClient } from './connect.js';
 import type { VolumeKeys } from './keys.js';
 import { mapErrors } from './redis-errors.js';
@@ -15,7 +16,9 @@ export const TRAILER = 4;
 export class ChunkStore {
   private counter = 0;
 
-  constructor(private readonly redis: RedisClient, private readonly keys: VolumeKeys, private readonly session: string) {}
+  /** reader, when given, fetches chunks on its own connection (see chunk-reader.ts). */
+  constructor(private readonly redis: RedisClient, private readonly keys: VolumeKeys, private readonly session: string,
+    private readonly reader?: ChunkReader) {}
 
   /** newId names a chunk after this mount's session, so gc can tell whose upload it was. */
   newId(): string {
@@ -24,8 +27,17 @@ export class ChunkStore {
 
   /** get returns a chunk's bytes (checksum verified), or undefined when it is missing. */
   async get(id: string): Promise<Buffer | undefined> {
-    const stored = await mapErrors('read chunk', () => this.redis.getBuffer(this.keys.chunk(id)));
+    const key = this.keys.chunk(id);
+    const stored = await mapErrors('read chunk', () => (this.reader ? this.reader.get(key) : this.redis.getBuffer(key)));
     return stored ? unseal(stored, id) : undefined;
+  }
+
+  /**
+   * recycle gives back the bytes of a chunk get() returned, once nothing will read them after
+   * this event-loop turn (see buffer-pool.ts). Other buffers are ignored.
+   */
+  recycle(data: Buffer): void {
+    this.reader?.recycle(data);
   }
 
   /** put uploads a chunk under an id from newId(); data is sent as it is, never copied. */

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { ConnectionOptions } from 'node:tls';
+import type { ChunkReaderOptions } from './chunk-reader.js';
 
 export class ConnectError extends Error {
   override name = 'ConnectError';
@@ -129,6 +130,18 @@ export function parseTarget(target: RedisTarget): Parsed {
     default:
       throw new ConnectError(`invalid Redis URL '${safeUrl(target.url)}': unsupported scheme '${url.protocol}'`);
   }
+}
+
+/**
+ * chunkReaderOptions says how a ChunkReader reaches the server, or undefined where it cannot:
+ * TLS, Sentinel and Cluster stay with ioredis.
+ */
+export function chunkReaderOptions(target: RedisTarget, name: string): ChunkReaderOptions | undefined {
+  const parsed = parseTarget(target);
+  const o = parsed.options;
+  if (parsed.kind !== 'single' || o.tls) return undefined;
+  const endpoint = o.path ? { path: o.path } : { host: o.host ?? '127.0.0.1', port: o.port ?? 6379 };
+  return { endpoint, username: o.username, password: o.password, db: o.db ?? 0, ioTimeoutMs: target.ioTimeoutMs, name };
 }
 
 /** connect opens one client and waits (bounded) until it answers. */
