@@ -1,47 +1,70 @@
 // ChunkCache keeps chunk bytes by immutable chunk id in a byte-bounded LRU. A cached chunk is
 // never stale; concurrent misses for one id share a single fetch.
+//
+// Chunks fetched ahead of a sequential reader can instead be streamed: held outside the LRU
+// until the reader has read them to their end, then given back to the chunk store for reuse;
+// and a chunk one read took whole can be dropped. That is for mounts whose kernel keeps a
+// file's pages across opens: the page cache holds those bytes, and a second copy here would
+// only push out chunks read in pieces (a scan would empty the cache) and cost fresh memory
+// for every MiB read.
+//
+// Bytes handed out (get) must be copied before the current event-loop turn ends: evicted and
+// streamed chunks go back to the store, which reuses their memory from the next turn on.
 import { LRUCache } from 'lru-cache';
 import { FsError } from '../core/errors.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { log } from '../core/log.js';
 
+/** Streamed chunks held at most: a few read-ahead windows. */
+const STREAM_MAX = 64;
+
 export class ChunkCache {
   private readonly lru: LRUCache<string, Buffer>;
   private readonly inflight = new Map<string, Promise<Buffer>>();
+  /** Streamed chunks not read to their end yet, oldest first. */
+  private readonly stream = new Map<string, Buffer>();
   hits = 0;
   misses = 0;
 
   constructor(private readonly chunks: ChunkStore, maxBytes: number) {
-    this.lru = new LRUCache({ maxSize: Math.max(maxBytes, 1 << 20), sizeCalculation: (b) => Math.max(b.length, 1) });
+    this.lru = new LRUCache({
+      maxSize: Math.max(maxBytes, 1 << 20),
+      sizeCalculation: (b) => Math.max(b.length, 1),
+      dispose: (b) => chunks.recycle(b),
+    });
   }
 
   /** get returns a chunk's bytes; a chunk missing from Redis is EIO (named in the log). */
   get(id: string, ino: number): Promise<Buffer> {
-    const cached = this.lru.get(id);
+    const cached = this.lru.get(id) ?? this.stream.get(id);
     if (cached) {
       this.hits++;
       return Promise.resolve(cached);
     }
-    let p = this.inflight.get(id);
-    if (!p) {
-      this.misses++;
-      p = this.chunks.get(id).then((b) => {
-        if (!b) {
-          log.error({ ino, chunk: id }, 'chunk missing from Redis');
-          throw new FsError('EIO', `inode ${ino}: chunk ${id} is missing`);
-        }
-        this.lru.set(id, b);
-        return b;
-      }).finally(() => this.inflight.delete(id));
-      this.inflight.set(id, p);
-    }
-    return p;
+    return this.inflight.get(id) ?? this.fetch(id, ino, false);
   }
 
-  /** prefetch starts fetching a chunk into the cache, ignoring failure (a read will retry). */
-  prefetch(id: string, ino: number): void {
-    if (this.lru.has(id) || this.inflight.has(id)) return;
-    this.get(id, ino).catch(() => undefined);
+  /**
+   * prefetch starts fetching a chunk, ignoring failure (a read will retry); `streamed`: held
+   * outside the LRU until done() (see above).
+   */
+  prefetch(id: string, ino: number, streamed = false): void {
+    if (this.lru.has(id) || this.stream.has(id) || this.inflight.has(id)) return;
+    this.fetch(id, ino, streamed).catch(() => undefined);
+  }
+
+  /** done says a streamed chunk was read to its end: it goes back to the store. */
+  done(id: string): void {
+    const b = this.stream.get(id);
+    if (!b) return;
+    this.stream.delete(id);
+    this.chunks.recycle(b);
+  }
+
+  /** drop forgets a chunk the kernel now holds whole, streamed or not. */
+  drop(id: string): void {
+    this.done(id);
+    this.lru.delete(id); // disposing recycles it
   }
 
   /** put records bytes this mount just wrote under a new id. */
@@ -49,6 +72,33 @@ export class ChunkCache {
     this.lru.set(id, data);
   }
 
-  get bytes(): number { return this.lru.calculatedSize; }
+  private fetch(id: string, ino: number, streamed: boolean): Promise<Buffer> {
+    this.misses++;
+    const p = this.chunks.get(id).then((b) => {
+      if (!b) {
+        log.error({ ino, chunk: id }, 'chunk missing from Redis');
+        throw new FsError('EIO', `inode ${ino}: chunk ${id} is missing`);
+      }
+      if (streamed) this.holdStreamed(id, b);
+      else this.lru.set(id, b);
+      return b;
+    }).finally(() => this.inflight.delete(id));
+    this.inflight.set(id, p);
+    return p;
+  }
+
+  private holdStreamed(id: string, b: Buffer): void {
+    this.stream.set(id, b);
+    if (this.stream.size <= STREAM_MAX) return;
+    // A reader that stopped half-way: its oldest chunk goes, as an eviction would.
+    const oldest = this.stream.keys().next().value!;
+    this.done(oldest);
+  }
+
+  get bytes(): number {
+    let streamed = 0;
+    for (const b of this.stream.values()) streamed += b.length;
+    return this.lru.calculatedSize + streamed;
+  }
   get maxBytes(): number { return this.lru.maxSize; }
 }

@@ -22,12 +22,18 @@ export interface VfsOptions {
   readAheadChunks: number;
   /** Chunks a file may hold dirty in memory before uploading early. @default 8 */
   maxDirtyChunks: number;
+  /**
+   * The kernel keeps a file's pages across opens (our low-level binding with kernel caching
+   * on): chunks read ahead of a sequential reader are then streamed, not kept (chunk-cache.ts).
+   * @default false
+   */
+  pageCacheKeepsFiles: boolean;
 }
 
 const O_EXCL = 0o200;
 const O_TRUNC = 0o1000;
 
-export const DEFAULT_VFS_OPTIONS: VfsOptions = { cacheBytes: 512 << 20, readAheadChunks: 4, maxDirtyChunks: 8 };
+export const DEFAULT_VFS_OPTIONS: VfsOptions = { cacheBytes: 512 << 20, readAheadChunks: 4, maxDirtyChunks: 8, pageCacheKeepsFiles: false };
 
 /** Who is asking: the owner of what gets created. */
 export interface Caller { uid: number; gid: number }
@@ -336,7 +342,10 @@ export class Vfs {
     const { attr, content } = await this.committed(h.ino);
     const cs = this.settings.chunkSize;
     const out = await readRange((idx) => committedChunk(content, idx, h.ino, this.chunkCache), cs, attr.size, offset, length, into ?? 'view');
-    if (offset === h.lastEnd && content.kind === 'chunks') this.readAhead(h.ino, content, offset + length, attr.size);
+    if (content.kind === 'chunks') {
+      if (this.opts.pageCacheKeepsFiles) this.keptByKernel(content, offset, offset + out.length, attr.size);
+      if (offset === h.lastEnd) this.readAhead(h.ino, content, offset + length, attr.size);
+    }
     h.lastEnd = offset + out.length;
     return out;
   }
@@ -638,7 +647,19 @@ export class Vfs {
     const last = Math.min(first + this.opts.readAheadChunks, Math.ceil(size / cs) - 1);
     for (let idx = first; idx <= last; idx++) {
       const id = content.map.get(idx);
-      if (id !== undefined) this.chunkCache.prefetch(id, ino);
+      if (id !== undefined) this.chunkCache.prefetch(id, ino, this.opts.pageCacheKeepsFiles);
+    }
+  }
+
+  // The kernel's pages now hold what [from, to) read: a chunk read whole is not kept here, and
+  // a streamed chunk read to its end has had its last reader.
+  private keptByKernel(content: Content & { kind: 'chunks' }, from: number, to: number, size: number): void {
+    const cs = this.settings.chunkSize;
+    for (let idx = Math.floor(from / cs); Math.min((idx + 1) * cs, size) <= to && idx * cs < size; idx++) {
+      const id = content.map.get(idx);
+      if (id === undefined) continue;
+      if (idx * cs >= from) this.chunkCache.drop(id);
+      else this.chunkCache.done(id);
     }
   }
 }
