@@ -70,6 +70,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     profile: { type: 'boolean', default: false },
     binding: { type: 'string', default: 'lowlevel' },
+    only: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -78,6 +79,7 @@ if (args.help) {
     + '  --quick  every size ~10x smaller (development, CI smoke run)\n'
     + '  --peers  also measure sshfs over loopback (installs sshfs/openssh-server if missing)\n'
     + '  --binding NAME  FUSE binding of redisfs and of the null reference: lowlevel (default) or fuse-native\n'
+    + '  --only a,b  run only the workloads whose names contain one of these words (e.g. --only read)\n'
     + '  --profile  run the redisfs daemons with --cpu-prof, dump their op stats (SIGUSR2) after\n'
     + '             each workload, and keep logs and profiles in .bench/profile-<date>/\n');
   process.exit(0);
@@ -87,6 +89,8 @@ if (args.binding !== 'lowlevel' && args.binding !== 'fuse-native') {
   process.exit(2);
 }
 const sizes = args.quick ? QUICK : FULL;
+/** wanted says whether --only lets a workload run (every one without it). */
+const wanted = (what: string): boolean => !args.only || args.only.split(',').some((w) => w !== '' && what.includes(w));
 const figures: Figures = {};
 const bindingFigures: BindingFigures = {};
 const notes: string[] = [];
@@ -127,9 +131,9 @@ function sizeLabel(bytes: number): string {
   return bytes >= 1024 * MiB ? `${+(bytes / 1024 / MiB).toFixed(1)} GiB` : `${Math.round(bytes / MiB)} MiB`;
 }
 
-// Drops a local file's pages from the page cache (posix_fadvise DONTNEED through GNU dd), so
-// a cold read of the local reference comes from disk. Touches no other file's cache.
-function dropLocalCache(file: string): void {
+// Drops a file's pages from the page cache (posix_fadvise DONTNEED through GNU dd), so a cold
+// read comes from the disk or the binding. Touches no other file's cache.
+function dropCachedPages(file: string): void {
   spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
 }
 
@@ -174,6 +178,7 @@ async function main(): Promise<void> {
   }
   say(`mounted: ${targets.map((t) => t.name).join(', ')}`);
   const each = async (what: string, f: (t: Target) => Promise<void>): Promise<void> => {
+    if (!wanted(what)) return;
     for (const t of targets) {
       say(`${what}: ${t.name}`);
       // The local disk (local and sshfs write there) flushes what earlier workloads wrote now,
@@ -212,7 +217,12 @@ async function main(): Promise<void> {
   });
   await each('sequential read (cold, warm)', async (t) => {
     const file = join(t.b, 'seq.bin');
-    if (t.name === 'local') dropLocalCache(file);
+    // Cold means no page cache holds the file, on either host: the null filesystem (one mount)
+    // and the local disk would otherwise read back what their own writes left in memory, never
+    // reaching the binding or the disk. Dropping A's copy too gives every target the same
+    // memory to read into (on a VM, pages freed long ago cost a host fault each when reused).
+    dropCachedPages(join(t.a, 'seq.bin'));
+    dropCachedPages(file);
     put('seqReadCold', t.name, mbps(await runJob({ kind: 'seqRead', file, block: MiB, passes: 1 }, JOB_TIMEOUT_MS)));
     put('seqReadWarm', t.name, await median('seqReadWarm', t.name, async () => mbps(await runJob({ kind: 'seqRead', file, block: MiB, passes: 1 }, JOB_TIMEOUT_MS))));
   });
@@ -293,19 +303,21 @@ async function main(): Promise<void> {
   });
 
   // The FUSE bindings rows: their own null mounts and hosts, all stopped before the idle window.
-  say('FUSE bindings');
-  await measureBindings({
+  if (wanted('FUSE bindings')) say('FUSE bindings');
+  if (wanted('FUSE bindings')) await measureBindings({
     root, redisUrl: redis.url, volume, daemon: { ...daemon, cacheSize: sizes.hostCache }, redisfs: rfs, nullRef, seqBytes: sizes.seqBytes,
     seconds: sizes.bindingSeconds, repeat: sizes.repeat, jobTimeoutMs: JOB_TIMEOUT_MS, put: putBinding, samples, say,
     note: (msg) => notes.push(msg),
   });
 
   // Idle: every mount at rest, watched over the same window.
-  say(`idle CPU over ${sizes.idleSeconds} s`);
-  const idle = targets.filter((t) => t.pidB !== undefined);
-  const before = idle.map((t) => cpuSeconds(t.pidB!));
-  await new Promise((r) => setTimeout(r, sizes.idleSeconds * 1000));
-  idle.forEach((t, i) => put('idleCpu', t.name, ((cpuSeconds(t.pidB!) - before[i]!) / sizes.idleSeconds) * 100));
+  if (wanted('idle CPU')) {
+    say(`idle CPU over ${sizes.idleSeconds} s`);
+    const idle = targets.filter((t) => t.pidB !== undefined);
+    const before = idle.map((t) => cpuSeconds(t.pidB!));
+    await new Promise((r) => setTimeout(r, sizes.idleSeconds * 1000));
+    idle.forEach((t, i) => put('idleCpu', t.name, ((cpuSeconds(t.pidB!) - before[i]!) / sizes.idleSeconds) * 100));
+  }
 
   redisStats?.close();
   say('stopping');
