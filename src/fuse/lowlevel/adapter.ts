@@ -16,6 +16,8 @@ const ENOENT = errnoNumber('ENOENT');
 const ERANGE = errnoNumber('ERANGE');
 const ENODATA = errnoNumber('ENODATA');
 const EINTR = errnoNumber('EINTR');
+/** Listing pages whose attributes one read-ahead asks for. */
+const AHEAD_PAGES = 4;
 /** Bytes a readdirplus entry takes besides its name (fuse_entry_out + fuse_dirent, rounded up). */
 const DIRENTPLUS_BYTES = 160;
 const INIT_TIMEOUT_MS = 10_000;
@@ -477,17 +479,21 @@ export class FuseLowLevelAdapter {
       const attrs = new Float64Array(page.length * ATTR_SIZE);
       const got: (Attr | undefined)[] = [];
       if (plus) {
-        // Redis reads the next page's attributes while this one travels to the kernel and
-        // back: a long listing costs one round trip, not one per page. A page holds fewer
-        // entries than asked for here (names are longer than the smallest), so the next one
-        // starts inside this one: it waits for the attributes on their way instead of asking
-        // for them twice, and read-ahead resumes where the last one ended.
+        // Redis reads the next pages' attributes while this one travels to the kernel and
+        // back: a long listing costs one round trip, not one per page. They are asked for
+        // several pages at a time once less than a page is on its way: each script sent costs
+        // the daemon a socket write that wakes Redis, a large share of a listing's CPU here.
+        // A page holds fewer entries than asked for here (names are longer than the smallest),
+        // so the next one starts inside this one: it waits for the attributes on their way
+        // instead of asking for them twice, and read-ahead resumes where the last one ended.
         const ahead = d.ahead;
-        const from = Math.max(off + page.length, ahead?.to ?? 0);
-        const to = Math.min(all.length, from + page.length);
-        if (from < to) {
-          const next = all.slice(from, to).map((e) => e.ino);
-          d.ahead = { from, to, fetched: this.vfs.getattrs(next).catch(() => undefined) };
+        if (!ahead || ahead.to - (off + page.length) < page.length) {
+          const from = Math.max(off + page.length, ahead?.to ?? 0);
+          const to = Math.min(all.length, from + page.length * AHEAD_PAGES);
+          if (from < to) {
+            const next = all.slice(from, to).map((e) => e.ino);
+            d.ahead = { from, to, fetched: this.vfs.getattrs(next).catch(() => undefined) };
+          }
         }
         if (ahead && off < ahead.to && off + page.length > ahead.from) await ahead.fetched;
         const found = await this.vfs.getattrs(page.map((e) => e.ino));
