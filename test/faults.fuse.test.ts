@@ -116,6 +116,39 @@ describe('Redis unreachable', () => {
     lost(F, 0);
   });
 
+  it('fails a read of chunks not fetched yet with EIO within the io timeout while Redis stalls, and reads the whole file after', async () => {
+    // The kernel retries a failed readahead page by page: each retry must not wait again.
+    const redis = await restartableRedis();
+    const A = await host(uniqueVolume('stall'), redis.url, 'A');
+    const B = await host(A.volume, redis.url, 'B');
+    const data = Buffer.alloc(12 * 1024 * 1024 + 5);
+    for (let i = 0; i < data.length; i += 4096) data.writeUInt32LE(i, i); // every page its own
+    await fs.writeFile(A.p('big'), data);
+    // B learns the file and its chunk list, and fetches its first chunks (and those read ahead).
+    const first = await fs.open(B.p('big'));
+    await first.read(Buffer.alloc(1), 0, 1, 0);
+    await first.close();
+    await sleep(500);
+    const F = 'redis stalled (SIGSTOP), chunk reads';
+    const far = Buffer.alloc(4096);
+    redis.pause();
+    try {
+      const fh = await fs.open(B.p('big')); // the chunk list is cached: no Redis
+      try {
+        expect(await attempt(F, () => fh.read(far, 0, far.length, 10 * 1024 * 1024))).toBeUndefined();
+      } finally {
+        await fh.close();
+      }
+    } finally {
+      redis.resume();
+    }
+    const f = figures.get(F)!;
+    expect(f.errnos).toEqual({ EIO: 1 });
+    expect(f.longestMs).toBeLessThan(IO_TIMEOUT_MS + MARGIN_MS);
+    await waitFor(async () => expect(await sha256File(B.p('big'))).toBe(sha256(data)), { timeoutMs: 5000 });
+    lost(F, 0);
+  });
+
   it('keeps every closed file across a graceful Redis restart with persistence on (AOF, fsync every second)', async () => {
     const redis = await restartableRedis(['--appendfsync', 'everysec']);
     const A = await host(uniqueVolume('restart'), redis.url, 'A');

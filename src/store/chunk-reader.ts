@@ -11,7 +11,8 @@
 // buffers of ours, and Sentinel and Cluster decide where a key lives; those keep ioredis.
 // Failures follow the main connection's rules: every call is answered within the io timeout
 // (no reply progress for that long fails everything waiting and drops the connection), a
-// connection that went down fails at once, and the next call connects again.
+// connection that went down fails at once, and the next call connects again. After a timeout,
+// calls fail at once until Redis answers a PING again (see probe).
 import { connect as netConnect, type Socket } from 'node:net';
 import { BufferPool } from './buffer-pool.js';
 import type { RedisCounters } from './redis-metrics.js';
@@ -47,8 +48,22 @@ const SCRATCH_BYTES = 64 * 1024;
 const CR = 13;
 const LF = 10;
 
+/** No reply progress within the io timeout: Redis is there but not answering. */
+class TimedOut extends Error {
+  constructor() { super('Command timed out'); }
+}
+
+/** Pause between probes of a Redis that stopped answering or went away. */
+const PROBE_RETRY_MS = 500;
+
 export class ChunkReader {
   private conn: Connection | undefined;
+  /**
+   * Set once a call timed out, until a PING on a new connection is answered: meanwhile calls
+   * fail at once. The kernel retries a failed readahead page by page, so without it one read
+   * of a stalled Redis would wait one io timeout per retry.
+   */
+  private probe: { conn: Connection | undefined; timer: NodeJS.Timeout | undefined } | undefined;
   private closed = false;
   /** Where reply buffers come from, and go back to (see recycle). */
   readonly pool = new BufferPool(POOL_BYTES);
@@ -58,8 +73,32 @@ export class ChunkReader {
   /** get returns the value stored at key, or undefined when there is none. */
   get(key: string): Promise<Buffer | undefined> {
     if (this.closed) return Promise.reject(new Error('Connection is closed'));
+    if (this.probe) return Promise.reject(new Error('Redis is not answering (a call timed out; waiting for a reply to PING)'));
     if (!this.conn || this.conn.dead) this.conn = new Connection(this.opts, this.pool);
-    return this.conn.send(['GET', key]) as Promise<Buffer | undefined>;
+    return (this.conn.send(['GET', key]) as Promise<Buffer | undefined>).catch((err: unknown) => {
+      if (err instanceof TimedOut && !this.probe && !this.closed) this.startProbe();
+      throw err;
+    });
+  }
+
+  private startProbe(): void {
+    const probe: NonNullable<ChunkReader['probe']> = { conn: undefined, timer: undefined };
+    this.probe = probe;
+    const attempt = (): void => {
+      if (this.probe !== probe || this.closed) return;
+      const conn = new Connection(this.opts, this.pool);
+      probe.conn = conn;
+      conn.send(['PING']).then(() => {
+        if (this.probe !== probe) return conn.fail(new Error('Connection is closed'));
+        this.probe = undefined;
+        this.conn = conn; // answered: calls go through again
+      }, () => {
+        conn.fail(new Error('Connection is closed'));
+        probe.timer = setTimeout(attempt, PROBE_RETRY_MS);
+        probe.timer.unref();
+      });
+    };
+    attempt();
   }
 
   /**
@@ -73,6 +112,11 @@ export class ChunkReader {
   close(): void {
     this.closed = true;
     this.conn?.fail(new Error('Connection is closed'));
+    if (this.probe) {
+      clearTimeout(this.probe.timer);
+      this.probe.conn?.fail(new Error('Connection is closed'));
+      this.probe = undefined;
+    }
   }
 }
 
@@ -93,7 +137,7 @@ class Connection {
   constructor(private readonly opts: ChunkReaderOptions, private readonly pool: BufferPool) {
     // Armed by each send to an idle connection and pushed back by every read: it fires only when
     // something waited a whole io timeout with no byte arriving.
-    this.timer = setTimeout(() => { if (this.waiting.length > 0) this.fail(new Error('Command timed out')); }, opts.ioTimeoutMs);
+    this.timer = setTimeout(() => { if (this.waiting.length > 0) this.fail(new TimedOut()); }, opts.ioTimeoutMs);
     this.timer.unref();
     const onread = { buffer: () => this.nextBuffer(), callback: (n: number, buf: Uint8Array): boolean => { this.received(n, buf as Buffer); return true; } };
     this.socket = 'path' in opts.endpoint
