@@ -137,6 +137,16 @@ function dropCachedPages(file: string): void {
   spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
 }
 
+// Writes back dirty pages and drops every clean one (root only; a no-op otherwise).
+function dropAllCleanPages(): void {
+  spawnSync('sync');
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '1');
+  } catch {
+    // not root: each target's own pages were dropped above, which is what cold means
+  }
+}
+
 // Removes what a killed earlier run left: its mounts (lazily) and its directory.
 function clearStaleRuns(): void {
   for (const name of readdirSync(tmpdir())) {
@@ -219,10 +229,13 @@ async function main(): Promise<void> {
     const file = join(t.b, 'seq.bin');
     // Cold means no page cache holds the file, on either host: the null filesystem (one mount)
     // and the local disk would otherwise read back what their own writes left in memory, never
-    // reaching the binding or the disk. Dropping A's copy too gives every target the same
-    // memory to read into (on a VM, pages freed long ago cost a host fault each when reused).
+    // reaching the binding or the disk. Then every clean page cache is dropped, so that every
+    // target reads into memory just freed: on a VM, memory not touched lately costs a host
+    // fault per page, which made every target's cold read 2-3x slower after the other targets'
+    // writes had filled the page cache (most with sshfs, whose files are on the local disk).
     dropCachedPages(join(t.a, 'seq.bin'));
     dropCachedPages(file);
+    dropAllCleanPages();
     put('seqReadCold', t.name, mbps(await runJob({ kind: 'seqRead', file, block: MiB, passes: 1 }, JOB_TIMEOUT_MS)));
     put('seqReadWarm', t.name, await median('seqReadWarm', t.name, async () => mbps(await runJob({ kind: 'seqRead', file, block: MiB, passes: 1 }, JOB_TIMEOUT_MS))));
   });
