@@ -77,6 +77,11 @@ export class Vfs {
   onRemoteChange: ChangeListener | undefined;
   /** Called when the subscription is back: changes made meanwhile went unheard. */
   onResubscribed: (() => void) | undefined;
+  /**
+   * Changes this mount made, or found out about by itself rather than through an invalidation
+   * (a name that pointed at a deleted inode): counted so a binding can tell "none since".
+   */
+  ownChanges = 0;
   /** Other hosts' recent changes, by inode and entry (also read by the FUSE binding). */
   readonly recent = new RecentChanges();
   /**
@@ -150,6 +155,7 @@ export class Vfs {
         return await this.getattr(e.ino);
       } catch (err) {
         if (!(err instanceof FsError && err.code === 'ENOENT') || attempt >= 3) throw err;
+        this.ownChanges++;
         this.metaCache.apply([{ kind: 'entry', parent, name }, { kind: 'inode', ino: e.ino }]);
       }
     }
@@ -506,7 +512,10 @@ export class Vfs {
     } catch (err) {
       // Redis says the name exists where this cache may say it is absent (another host's
       // create is still on its way here): stop trusting the cache for it.
-      if (err instanceof FsError && err.code === 'EEXIST') this.metaCache.apply([{ kind: 'entry', parent, name }]);
+      if (err instanceof FsError && err.code === 'EEXIST') {
+        this.ownChanges++;
+        this.metaCache.apply([{ kind: 'entry', parent, name }]);
+      }
       throw err;
     }
     const { attr, changed } = created;
@@ -544,6 +553,7 @@ export class Vfs {
    */
   private applyOwn(items: readonly Invalidation[], patch?: DirPatch, exact = false): void {
     if (items.length === 0) return;
+    this.ownChanges++;
     const before = patch ? this.metaCache.attr(patch.dir) : undefined;
     this.metaCache.apply(items, exact);
     if (patch && before) {
