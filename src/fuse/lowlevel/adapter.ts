@@ -93,7 +93,7 @@ export class FuseLowLevelAdapter {
    */
   private readonly lastAttr = new Map<Ino, Attr>();
   /** The names (`parent/name`) under which the kernel got each referenced inode. */
-  private readonly names = new Map<Ino, Set<string>>();
+  private readonly names = new Map<Ino, string | Set<string>>();
   private initDone: ((err?: Error) => void) | undefined;
   /** Requests of ABANDONABLE ops still being worked on: the ones an interrupt answers. */
   private readonly abandonable = new Set<number>();
@@ -159,7 +159,7 @@ export class FuseLowLevelAdapter {
     const s = this.session;
     if (!s) return;
     for (const keys of this.names.values()) {
-      for (const key of keys) {
+      for (const key of typeof keys === 'string' ? [keys] : keys) {
         const slash = key.indexOf('/');
         this.ll.notifyInvalEntry(s, Number(key.slice(0, slash)), key.slice(slash + 1));
       }
@@ -173,10 +173,16 @@ export class FuseLowLevelAdapter {
     this.lookups.set(attr.ino, (this.lookups.get(attr.ino) ?? 0) + 1);
     this.lastAttr.set(attr.ino, attr);
     if (parent === undefined) return;
-    let keys = this.names.get(attr.ino);
-    if (!keys) this.names.set(attr.ino, (keys = new Set()));
-    else if (keys.size >= MAX_NAMES_PER_INODE) keys.delete(keys.values().next().value!); // the oldest
-    keys.add(`${parent}/${name}`);
+    // One name is the rule (a listing references thousands): a Set only for a second one.
+    const key = `${parent}/${name}`;
+    const had = this.names.get(attr.ino);
+    if (had === undefined) this.names.set(attr.ino, key);
+    else if (typeof had === 'string') {
+      if (had !== key) this.names.set(attr.ino, new Set([had, key]));
+    } else if (!had.has(key)) {
+      if (had.size >= MAX_NAMES_PER_INODE) had.delete(had.values().next().value!); // the oldest
+      had.add(key);
+    }
   }
 
   private forget(ino: Ino, n: number): void {
