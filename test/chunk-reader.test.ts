@@ -53,7 +53,7 @@ describe('the chunk reader', () => {
     expect(present.status === 'fulfilled' && present.value!.toString()).toBe('yes');
   });
 
-  it('logs in and selects the database before its first GET, and names itself', async () => {
+  it('logs in and selects the database before its first GET, and names itself if it may', async () => {
     const locked = await startPrivateRedis({ password: 's3cret' });
     try {
       const admin = new Redis(`redis://:s3cret@127.0.0.1:${locked.port}/3`);
@@ -63,7 +63,13 @@ describe('the chunk reader', () => {
       expect(await admin.client('LIST')).toMatch(/name=test:chunks/);
       const wrong = reader({ password: 'wrong' }, locked.port);
       await expect(wrong.get('in-db-3')).rejects.toThrow(/WRONGPASS|invalid password/);
+      // Where the main connection (ioredis) carries on, so does the reader: a user whose ACL
+      // does not allow CLIENT SETNAME, and a password given to a server that has none.
+      await admin.call('ACL', 'SETUSER', 'getter', 'on', '>pw', '~*', '+get', '+select', '+auth', '+ping');
+      expect((await reader({ username: 'getter', password: 'pw', db: 3 }, locked.port).get('in-db-3'))!.toString()).toBe('three');
       admin.disconnect();
+      await client.set('open-server', 'yes');
+      expect((await reader({ password: 'not-needed' }).get('open-server'))!.toString()).toBe('yes');
     } finally {
       await locked.stop();
     }

@@ -40,11 +40,16 @@ type Reply = Buffer | string | undefined;
 interface Waiting {
   resolve: (r: Reply) => void;
   reject: (e: Error) => void;
-  /** A refused handshake command fails everything behind it with its own error. */
-  handshake: boolean;
+  /**
+   * For a handshake command: whether its error can be shrugged off. Any other refused
+   * handshake command fails everything behind it with its own error.
+   */
+  handshake: ((err: Error) => boolean) | undefined;
 }
 
 const SCRATCH_BYTES = 64 * 1024;
+/** AUTH with a password, to a server that has none (Redis 6 and 7 say it differently). */
+const NO_PASSWORD_SET = /no password is set|without any password configured/i;
 const CR = 13;
 const LF = 10;
 
@@ -94,6 +99,7 @@ export class ChunkReader {
         this.conn = conn; // answered: calls go through again
       }, () => {
         conn.fail(new Error('Connection is closed'));
+        if (this.probe !== probe || this.closed) return;
         probe.timer = setTimeout(attempt, PROBE_RETRY_MS);
         probe.timer.unref();
       });
@@ -145,14 +151,17 @@ class Connection {
       : netConnect({ host: opts.endpoint.host, port: opts.endpoint.port, onread, noDelay: true });
     this.socket.on('error', (err) => this.fail(err));
     this.socket.on('close', () => this.fail(new Error('Connection is closed')));
-    // The handshake travels ahead of the first GET, in the same write; a refusal fails it all.
+    // The handshake travels ahead of the first GET, in the same write; a refusal fails it all,
+    // except where ioredis (the main connection) carries on too: a password given to a server
+    // that has none, and a name the user may not set (an ACL without CLIENT).
     const { username, password } = opts;
-    if (password !== undefined) this.handshake(username !== undefined ? ['AUTH', username, password] : ['AUTH', password]);
-    if (opts.db !== 0) this.handshake(['SELECT', String(opts.db)]);
-    this.handshake(['CLIENT', 'SETNAME', opts.name]);
+    const auth = username !== undefined ? ['AUTH', username, password ?? ''] : ['AUTH', password ?? ''];
+    if (password !== undefined) this.handshake(auth, (err) => NO_PASSWORD_SET.test(err.message));
+    if (opts.db !== 0) this.handshake(['SELECT', String(opts.db)], () => false);
+    this.handshake(['CLIENT', 'SETNAME', opts.name], () => true);
   }
 
-  send(args: string[], handshake = false): Promise<Reply> {
+  send(args: string[], handshake?: (err: Error) => boolean): Promise<Reply> {
     if (this.dead) return Promise.reject(new Error('Connection is closed'));
     const counters = this.opts.counters;
     if (counters) {
@@ -184,8 +193,8 @@ class Connection {
     for (const w of this.waiting.splice(0)) w.reject(err);
   }
 
-  private handshake(args: string[]): void {
-    this.send(args, true).catch(() => undefined); // answered in answer()
+  private handshake(args: string[], tolerable: (err: Error) => boolean): void {
+    this.send(args, tolerable).catch(() => undefined); // answered in answer()
   }
 
   // A body being read goes straight into its buffer, never further than its end, so the
@@ -270,7 +279,7 @@ class Connection {
     this.body = this.scratch; // the chunk belongs to its caller now
     const w = this.waiting.shift();
     if (!w) return this.fail(new Error('Protocol error: a reply nobody asked for'));
-    if (reply instanceof Error && w.handshake) {
+    if (reply instanceof Error && w.handshake && !w.handshake(reply)) {
       w.reject(reply);
       return this.fail(reply);
     }
