@@ -127,6 +127,8 @@ export class MetaStore {
   async getAttrs(inos: readonly Ino[]): Promise<(Attr | undefined)[]> {
     if (inos.length === 0) return [];
     const packed = ((await mapErrors('getattr', () => this.run('loadAttrs', this.keys.vol, [this.session, '0', inos.join(',')]))) as string).split('\n');
+    // A field holding a newline (damaged data) would shift every inode after it.
+    if (packed.length !== inos.length) throw new FsError('EIO', `getattr: ${packed.length} attribute lines for ${inos.length} inodes`);
     return inos.map((ino, i) => {
       try {
         return parsePackedAttr(ino, packed[i]);
@@ -406,6 +408,8 @@ export function parseEntryValue(v: string): { ino: Ino; type: FileType } {
 
 /** parseAttr validates an inode hash; a corrupt one is EIO for that inode only. */
 export function parseAttr(ino: Ino, h: Record<string, string>): Attr | undefined {
+  if (h.t === undefined) return undefined;
+  if (h.t === '') throw new FsError('EIO', `inode ${ino}: unknown type ''`);
   return attrFromFields(ino, LOAD_ATTRS_FIELDS.map((f) => h[f] ?? ''));
 }
 
