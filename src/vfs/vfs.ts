@@ -78,10 +78,12 @@ export class Vfs {
   /** Called when the subscription is back: changes made meanwhile went unheard. */
   onResubscribed: (() => void) | undefined;
   /**
-   * Changes this mount made, or found out about by itself rather than through an invalidation
-   * (a name that pointed at a deleted inode): counted so a binding can tell "none since".
+   * Counts what this mount learnt of directory entries other than through another host's
+   * invalidation: its own changes, names looked up in Redis (which may already show a change
+   * whose invalidation is still on its way), a name found pointing at a deleted inode. A
+   * binding can then tell "nothing learnt since" without checking each name.
    */
-  ownChanges = 0;
+  entryNews = 0;
   /** Other hosts' recent changes, by inode and entry (also read by the FUSE binding). */
   readonly recent = new RecentChanges();
   /**
@@ -138,6 +140,7 @@ export class Vfs {
       const entry = this.metaCache.peekEntry(parent, name);
       return entry ? { entry, attr: undefined } : entry;
     });
+    this.entryNews++;
     this.metaCache.storeEntry(parent, name, found?.entry ?? null, mark);
     if (!found) throw new FsError('ENOENT');
     if (found.attr) this.metaCache.storeAttr(found.attr, mark);
@@ -155,7 +158,7 @@ export class Vfs {
         return await this.getattr(e.ino);
       } catch (err) {
         if (!(err instanceof FsError && err.code === 'ENOENT') || attempt >= 3) throw err;
-        this.ownChanges++;
+        this.entryNews++;
         this.metaCache.apply([{ kind: 'entry', parent, name }, { kind: 'inode', ino: e.ino }]);
       }
     }
@@ -513,7 +516,7 @@ export class Vfs {
       // Redis says the name exists where this cache may say it is absent (another host's
       // create is still on its way here): stop trusting the cache for it.
       if (err instanceof FsError && err.code === 'EEXIST') {
-        this.ownChanges++;
+        this.entryNews++;
         this.metaCache.apply([{ kind: 'entry', parent, name }]);
       }
       throw err;
@@ -553,7 +556,7 @@ export class Vfs {
    */
   private applyOwn(items: readonly Invalidation[], patch?: DirPatch, exact = false): void {
     if (items.length === 0) return;
-    this.ownChanges++;
+    this.entryNews++;
     const before = patch ? this.metaCache.attr(patch.dir) : undefined;
     this.metaCache.apply(items, exact);
     if (patch && before) {

@@ -45,8 +45,8 @@ interface DirHandle {
   entries: DirEntry[] | undefined;
   /** Other hosts' change epoch when the listing was taken (its names are that old). */
   listedAt: number;
-  /** This mount's own changes counted when the listing was taken (Vfs.ownChanges). */
-  ownAt: number;
+  /** Vfs.entryNews when the listing was taken. */
+  newsAt: number;
   /** The attributes of the page expected next, being read while the kernel takes this one. */
   ahead?: { from: number; to: number; fetched: Promise<unknown> } | undefined;
 }
@@ -464,7 +464,7 @@ export class FuseLowLevelAdapter {
     if (attr.type !== 'd') throw new FsError('ENOTDIR');
     const fh = this.nextDir;
     this.nextDir = this.nextDir >= 0xfffffff0 ? 1 : this.nextDir + 1;
-    this.dirs.set(fh, { ino, entries: undefined, listedAt: 0, ownAt: 0 });
+    this.dirs.set(fh, { ino, entries: undefined, listedAt: 0, newsAt: 0 });
     return fh;
   }
 
@@ -477,7 +477,7 @@ export class FuseLowLevelAdapter {
       if (!d) throw new FsError('EBADF');
       if (off === 0 || !d.entries) {
         d.listedAt = this.changes.epoch;
-        d.ownAt = this.vfs.ownChanges;
+        d.newsAt = this.vfs.entryNews;
         const listed = await this.vfs.readdir(d.ino);
         d.entries = [{ name: '.', ino: d.ino, type: 'd' }, { name: '..', ino: d.ino, type: 'd' }, ...listed];
       }
@@ -519,16 +519,17 @@ export class FuseLowLevelAdapter {
       } else {
         page.forEach((e, i) => fillNameOnly(attrs, i, e.ino, modeBits(e.type)));
       }
-      return { page, attrs, got, dir: d.ino, listedAt: d.listedAt, ownAt: d.ownAt };
-    }, ({ page, attrs, got, dir, listedAt, ownAt }) => {
+      return { page, attrs, got, dir: d.ino, listedAt: d.listedAt, newsAt: d.newsAt };
+    }, ({ page, attrs, got, dir, listedAt, newsAt }) => {
       // An entry another host changed since the listing, or this mount since (the listing is
       // taken at offset 0), goes without attributes: the kernel will look it up. The others
       // are cached for the usual time.
-      // What this mount knows of a name can only differ from the listing after a change of its own.
-      const ownSince = this.vfs.ownChanges !== ownAt;
+      // What this mount knows of a name can only differ from the listing once it learnt
+      // something of its entries other than through an invalidation (Vfs.entryNews).
+      const newsSince = this.vfs.entryNews !== newsAt;
       page.forEach((e, i) => {
         if (!got[i]) return;
-        const known = ownSince ? this.vfs.knownEntry(dir, e.name) : undefined;
+        const known = newsSince ? this.vfs.knownEntry(dir, e.name) : undefined;
         if (this.changes.crossed(listedAt, e.ino, dir, e.name) || known === null || (known && known.ino !== e.ino)) {
           got[i] = undefined;
           fillNameOnly(attrs, i, e.ino, modeBits(e.type));
