@@ -15,14 +15,15 @@ import { FsError } from '../core/errors.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { log } from '../core/log.js';
 
-/** Streamed chunks held at most: a few read-ahead windows. */
-const STREAM_MAX = 64;
+/** Bytes of streamed chunks held at most (a few read-ahead windows), beside the LRU's own bound. */
+const STREAM_BYTES = 64 << 20;
 
 export class ChunkCache {
   private readonly lru: LRUCache<string, Buffer>;
   private readonly inflight = new Map<string, Promise<Buffer>>();
-  /** Streamed chunks not read to their end yet, oldest first. */
+  /** Streamed chunks not read to their end yet, oldest first, and their bytes. */
   private readonly stream = new Map<string, Buffer>();
+  private streamBytes = 0;
   hits = 0;
   misses = 0;
 
@@ -58,6 +59,7 @@ export class ChunkCache {
     const b = this.stream.get(id);
     if (!b) return;
     this.stream.delete(id);
+    this.streamBytes -= b.length;
     this.chunks.recycle(b);
   }
 
@@ -89,16 +91,11 @@ export class ChunkCache {
 
   private holdStreamed(id: string, b: Buffer): void {
     this.stream.set(id, b);
-    if (this.stream.size <= STREAM_MAX) return;
-    // A reader that stopped half-way: its oldest chunk goes, as an eviction would.
-    const oldest = this.stream.keys().next().value!;
-    this.done(oldest);
+    this.streamBytes += b.length;
+    // Readers that stopped half-way: their oldest chunks go, as an eviction would.
+    while (this.streamBytes > STREAM_BYTES && this.stream.size > 1) this.done(this.stream.keys().next().value!);
   }
 
-  get bytes(): number {
-    let streamed = 0;
-    for (const b of this.stream.values()) streamed += b.length;
-    return this.lru.calculatedSize + streamed;
-  }
+  get bytes(): number { return this.lru.calculatedSize + this.streamBytes; }
   get maxBytes(): number { return this.lru.maxSize; }
 }
