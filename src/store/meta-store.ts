@@ -363,7 +363,7 @@ export class MetaStore {
   }
 }
 
-/** A file's attributes and content, as loadFile-1.lua and loadFiles-1.lua read them. */
+/** A file's attributes and content, as loaded_file (lua/prelude.lua) reads them. */
 export interface LoadedFile { attr: Attr; content: Content }
 
 type LoadReply = [Buffer[], Buffer | null, Buffer[]];
@@ -378,7 +378,7 @@ function parseLoaded(ino: Ino, [h, inline, map]: LoadReply): LoadedFile | undefi
   return { attr, content: { kind: 'chunks', map: chunks } };
 }
 
-/** The inode fields loadAttrs-1.lua and lookupName-1.lua return, in their order. */
+/** The inode fields packed_attrs (lua/prelude.lua) packs, in its order. */
 const LOAD_ATTRS_FIELDS = ['t', 'm', 'u', 'g', 'n', 's', 'at', 'mt', 'ct', 'r', 'v', 'k'] as const;
 
 // An inode's fields packed by a script ('' or missing: the inode is gone).

@@ -2,10 +2,7 @@
 -- Reads several files as loadFile-1.lua reads one (files a reader going through a listing
 -- will open next): one round trip for many small files.
 -- Input:  KEYS[1] vol; ARGV session(unused), now(unused), ino...
--- Output: per inode { inode hash as a flat list, inline data or false, chunk map as a flat list }
+-- Output: per inode, loaded_file (prelude.lua)
 local out = {}
-for i = 3, #ARGV do
-  local ino = ARGV[i]
-  out[#out + 1] = { redis.call('HGETALL', K_inode(ino)), redis.call('GET', K_inline(ino)), redis.call('HGETALL', K_chunks(ino)) }
-end
+for i = 3, #ARGV do out[#out + 1] = loaded_file(ARGV[i]) end
 return out

@@ -34,6 +34,21 @@ end
 
 local function fail(code) return redis.error_reply(code) end
 
+-- packed_attrs returns an inode's fields t m u g n s at mt ct r v k joined by ',' ('' for an
+-- absent field), or '' when the inode is gone: one string per inode, because turning many
+-- reply strings into JS strings costs the daemon more than this costs Redis.
+local function packed_attrs(ino)
+  local f = redis.call('HMGET', K_inode(ino), 't', 'm', 'u', 'g', 'n', 's', 'at', 'mt', 'ct', 'r', 'v', 'k')
+  if not f[1] then return '' end
+  for j = 2, #f do if not f[j] then f[j] = '' end end
+  return table.concat(f, ',')
+end
+
+-- loaded_file returns { inode hash as a flat list, inline data or false, chunk map as a flat list }.
+local function loaded_file(ino)
+  return { redis.call('HGETALL', K_inode(ino)), redis.call('GET', K_inline(ino)), redis.call('HGETALL', K_chunks(ino)) }
+end
+
 -- dir_type returns nil when ino is a directory, else the errno to fail with.
 local function check_dir(ino)
   local t = redis.call('HGET', K_inode(ino), 't')
