@@ -85,10 +85,7 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
     const readerOptions = chunkReaderOptions(target, `redisfs:${cfg.volume}:chunks`);
     reader = readerOptions ? new ChunkReader({ ...readerOptions, counters: redisCounters }) : undefined;
     const chunks = new ChunkStore(redis, meta.keys, session, reader);
-    const vfs = new Vfs(meta, chunks, {
-      ...DEFAULT_VFS_OPTIONS, cacheBytes: cfg.cacheBytes,
-      pageCacheKeepsFiles: cfg.binding === 'lowlevel' && cfg.kernelCacheSec > 0,
-    });
+    const vfs = new Vfs(meta, chunks, { ...DEFAULT_VFS_OPTIONS, cacheBytes: cfg.cacheBytes });
 
     sub = await connect(target, `redisfs:${cfg.volume}:sub`);
     await subscribe(sub, meta.keys.inval, session, vfs);

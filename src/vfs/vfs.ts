@@ -22,18 +22,12 @@ export interface VfsOptions {
   readAheadChunks: number;
   /** Chunks a file may hold dirty in memory before uploading early. @default 8 */
   maxDirtyChunks: number;
-  /**
-   * The kernel keeps a file's pages across opens (our low-level binding with kernel caching
-   * on): chunks read ahead of a sequential reader are then streamed, not kept (chunk-cache.ts).
-   * @default false
-   */
-  pageCacheKeepsFiles: boolean;
 }
 
 const O_EXCL = 0o200;
 const O_TRUNC = 0o1000;
 
-export const DEFAULT_VFS_OPTIONS: VfsOptions = { cacheBytes: 512 << 20, readAheadChunks: 4, maxDirtyChunks: 8, pageCacheKeepsFiles: false };
+export const DEFAULT_VFS_OPTIONS: VfsOptions = { cacheBytes: 512 << 20, readAheadChunks: 4, maxDirtyChunks: 8 };
 
 /** Who is asking: the owner of what gets created. */
 export interface Caller { uid: number; gid: number }
@@ -75,6 +69,11 @@ export class Vfs {
   readonly io = { bytesRead: 0, bytesWritten: 0, invalidations: 0 };
   private readonly settings: VolumeSettings;
   onRemoteChange: ChangeListener | undefined;
+  /**
+   * Set by a binding whose kernel keeps a file's pages across opens (ours with kernel caching
+   * on): chunks the kernel then holds are not kept here too (chunk-cache.ts).
+   */
+  pageCacheKeepsFiles = false;
   /** Called when the subscription is back: changes made meanwhile went unheard. */
   onResubscribed: (() => void) | undefined;
   /**
@@ -352,7 +351,7 @@ export class Vfs {
     const cs = this.settings.chunkSize;
     const out = await readRange((idx) => committedChunk(content, idx, h.ino, this.chunkCache), cs, attr.size, offset, length, into ?? 'view');
     if (content.kind === 'chunks') {
-      if (this.opts.pageCacheKeepsFiles) this.keptByKernel(content, offset, offset + out.length, attr.size);
+      if (this.pageCacheKeepsFiles) this.keptByKernel(content, offset, offset + out.length, attr.size);
       if (offset === h.lastEnd) this.readAhead(h.ino, content, offset + length, attr.size);
     }
     h.lastEnd = offset + out.length;
@@ -607,9 +606,9 @@ export class Vfs {
   }
 
   // A reader opening a listing's files in order: the small files it will open next are
-  // loaded now (told at open, not at each read: a file read in many requests is one step,
-  // and one whose pages the kernel kept is still a step), many per round trip (stored under the usual race rule, dropped by the usual
-  // invalidations).
+  // loaded now, many per round trip, stored under the usual race rule and dropped by the
+  // usual invalidations. Told at open, not at each read: a file read in many requests is one
+  // step, and one whose pages the kernel kept is still a step.
   private loadListingAhead(ino: Ino): void {
     const next = this.listingAhead.wanted(ino);
     if (next.length === 0) return;
@@ -660,7 +659,7 @@ export class Vfs {
     const last = Math.min(first + this.opts.readAheadChunks, Math.ceil(size / cs) - 1);
     for (let idx = first; idx <= last; idx++) {
       const id = content.map.get(idx);
-      if (id !== undefined) this.chunkCache.prefetch(id, ino, this.opts.pageCacheKeepsFiles);
+      if (id !== undefined) this.chunkCache.prefetch(id, ino, this.pageCacheKeepsFiles);
     }
   }
 

@@ -125,6 +125,7 @@ export class FuseLowLevelAdapter {
       this.vfs.onRemoteChange = (items) => this.remoteChanged(items);
       this.vfs.onResubscribed = () => this.dropKernelCaches();
       this.vfs.isReferenced = (ino) => this.lookups.has(ino);
+      this.vfs.pageCacheKeepsFiles = this.openFlags === OpenReply.KEEP_CACHE;
     });
   }
 
@@ -134,6 +135,7 @@ export class FuseLowLevelAdapter {
     this.vfs.onRemoteChange = undefined;
     this.vfs.onResubscribed = undefined;
     this.vfs.isReferenced = undefined;
+    this.vfs.pageCacheKeepsFiles = false;
     if (s) this.ll.unmount(s);
     return Promise.resolve();
   }
