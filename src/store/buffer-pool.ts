@@ -16,7 +16,6 @@ export class BufferPool {
   private readonly out = new WeakSet<ArrayBufferLike>();
   private returning: Buffer[] = [];
   private scheduled = false;
-  reused = 0;
 
   /** maxBytes bounds what the pool keeps while nobody uses it; minBytes: smaller ones are not pooled. */
   constructor(private readonly maxBytes: number, private readonly minBytes = 64 * 1024) {}
@@ -24,10 +23,7 @@ export class BufferPool {
   /** take returns a buffer of exactly len bytes, with whatever it held before. */
   take(len: number): Buffer {
     const b = this.free.get(len)?.pop();
-    if (b) {
-      this.freeBytes -= len;
-      this.reused++;
-    }
+    if (b) this.freeBytes -= len;
     const buf = b ?? Buffer.allocUnsafeSlow(len);
     if (len >= this.minBytes) this.out.add(buf.buffer);
     return buf;

@@ -15,7 +15,7 @@
 // calls fail at once until Redis answers a PING again (see probe).
 import { connect as netConnect, type Socket } from 'node:net';
 import { BufferPool } from './buffer-pool.js';
-import type { RedisCounters } from './redis-metrics.js';
+import { countCommand, type RedisCounters } from './redis-metrics.js';
 
 export type ReaderEndpoint = { host: string; port: number } | { path: string };
 
@@ -163,24 +163,12 @@ class Connection {
 
   send(args: string[], handshake?: (err: Error) => boolean): Promise<Reply> {
     if (this.dead) return Promise.reject(new Error('Connection is closed'));
-    const counters = this.opts.counters;
-    if (counters) {
-      counters.commands++;
-      counters.inflight++;
-    }
-    const t0 = process.hrtime.bigint();
     const p = new Promise<Reply>((resolve, reject) => {
       if (this.waiting.length === 0) this.timer.refresh();
       this.waiting.push({ resolve, reject, handshake });
     });
+    if (this.opts.counters) countCommand(this.opts.counters, p);
     this.socket.write(encode(args));
-    if (!counters) return p;
-    const end = (failed: boolean): void => {
-      counters.inflight--;
-      if (failed) counters.errors++;
-      counters.totalUs += Number(process.hrtime.bigint() - t0) / 1000;
-    };
-    p.then(() => end(false), () => end(true));
     return p;
   }
 

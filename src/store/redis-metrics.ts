@@ -22,18 +22,23 @@ export function instrumentRedis(redis: Redis | Cluster): RedisCounters {
   const target = redis as unknown as { sendCommand: (cmd: Sendable, ...rest: unknown[]) => unknown };
   const send = target.sendCommand.bind(redis);
   target.sendCommand = (cmd: Sendable, ...rest: unknown[]) => {
-    const t0 = process.hrtime.bigint();
-    c.commands++;
-    c.inflight++;
-    const end = (failed: boolean): void => {
-      c.inflight--;
-      if (failed) c.errors++;
-      c.totalUs += Number(process.hrtime.bigint() - t0) / 1000;
-    };
-    // Observing the promise must not mark a rejection as handled for the caller: it is a
-    // separate chain that swallows its own copy.
-    cmd.promise.then(() => end(false), () => end(true));
+    countCommand(c, cmd.promise);
     return send(cmd, ...rest);
   };
   return c;
+}
+
+/** countCommand counts one command sent now, answered (or failed) when `reply` settles. */
+export function countCommand(c: RedisCounters, reply: Promise<unknown>): void {
+  const t0 = process.hrtime.bigint();
+  c.commands++;
+  c.inflight++;
+  const end = (failed: boolean): void => {
+    c.inflight--;
+    if (failed) c.errors++;
+    c.totalUs += Number(process.hrtime.bigint() - t0) / 1000;
+  };
+  // Observing the promise must not mark a rejection as handled for the caller: it is a
+  // separate chain that swallows its own copy.
+  reply.then(() => end(false), () => end(true));
 }
