@@ -147,6 +147,14 @@ function meta(dir: string, count: number): JobResult {
   });
 }
 
+/**
+ * dropCachedPages drops a file's pages from the page cache (posix_fadvise DONTNEED through GNU
+ * dd), so the next read comes from the disk or the filesystem. Touches no other file's cache.
+ */
+export function dropCachedPages(file: string): void {
+  spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
+}
+
 // Random aligned reads of a file this mount has read once already (a cached file). The page
 // cache the warming pass filled is dropped before the timed reads, so they reach the
 // filesystem (its own caches), not the kernel's. (Kernel readahead still applies, alike for
@@ -161,9 +169,9 @@ function randRead(file: string, count: number, block: number): JobResult {
     pos += n;
   }
   closeSync(warm);
-  // The kernel may keep those pages across opens (redisfs and its null do): drop them
-  // (posix_fadvise DONTNEED through GNU dd), so the timed reads reach the filesystem.
-  spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
+  // The kernel may keep those pages across opens (redisfs and its null do): drop them, so the
+  // timed reads reach the filesystem.
+  dropCachedPages(file);
   const blocks = Math.floor(size / block);
   let seed = 12345;
   const next = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % blocks; };

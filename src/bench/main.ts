@@ -10,7 +10,7 @@ import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Job, JobResult } from './jobs.js';
+import { dropCachedPages, type Job, type JobResult } from './jobs.js';
 import { NULL_TIMEOUTS, measureBindings } from './bindings.js';
 import { bindingMetrics, metrics, type BindingMetricId, type BindingTarget, type MetricId } from './metrics.js';
 import { cpuSeconds, memKiB, stopAll } from './procs.js';
@@ -129,12 +129,6 @@ function percentile(sorted: number[], p: number): number {
 
 function sizeLabel(bytes: number): string {
   return bytes >= 1024 * MiB ? `${+(bytes / 1024 / MiB).toFixed(1)} GiB` : `${Math.round(bytes / MiB)} MiB`;
-}
-
-// Drops a file's pages from the page cache (posix_fadvise DONTNEED through GNU dd), so a cold
-// read comes from the disk or the binding. Touches no other file's cache.
-function dropCachedPages(file: string): void {
-  spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
 }
 
 // Writes back dirty pages and drops every clean one (root only; a no-op otherwise).
@@ -316,12 +310,14 @@ async function main(): Promise<void> {
   });
 
   // The FUSE bindings rows: their own null mounts and hosts, all stopped before the idle window.
-  if (wanted('FUSE bindings')) say('FUSE bindings');
-  if (wanted('FUSE bindings')) await measureBindings({
-    root, redisUrl: redis.url, volume, daemon: { ...daemon, cacheSize: sizes.hostCache }, redisfs: rfs, nullRef, seqBytes: sizes.seqBytes,
-    seconds: sizes.bindingSeconds, repeat: sizes.repeat, jobTimeoutMs: JOB_TIMEOUT_MS, put: putBinding, samples, say,
-    note: (msg) => notes.push(msg),
-  });
+  if (wanted('FUSE bindings')) {
+    say('FUSE bindings');
+    await measureBindings({
+      root, redisUrl: redis.url, volume, daemon: { ...daemon, cacheSize: sizes.hostCache }, redisfs: rfs, nullRef, seqBytes: sizes.seqBytes,
+      seconds: sizes.bindingSeconds, repeat: sizes.repeat, jobTimeoutMs: JOB_TIMEOUT_MS, put: putBinding, samples, say,
+      note: (msg) => notes.push(msg),
+    });
+  }
 
   // Idle: every mount at rest, watched over the same window.
   if (wanted('idle CPU')) {
