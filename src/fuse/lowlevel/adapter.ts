@@ -51,6 +51,23 @@ interface DirHandle {
   ahead?: { from: number; to: number; fetched: Promise<unknown> } | undefined;
 }
 
+/** What the kernel references of one inode (FuseLowLevelAdapter.refs). */
+interface KernelRef {
+  /** Lookups not forgotten yet. */
+  lookups: number;
+  /**
+   * The last attributes sent. Another host may delete the inode between the kernel's path
+   * walk and its GETATTR (the invalidation lands in between); a local filesystem would still
+   * answer for the inode the walk holds, so do we, with nlink 0, instead of failing a stat of
+   * a name that always existed with ENOENT.
+   */
+  attr: Attr;
+  /** The first name the kernel got it under, and the others as `parent/name`. */
+  parent: Ino | undefined;
+  name: string | undefined;
+  more: Set<string> | undefined;
+}
+
 /** errno turns any failure into a positive errno; unexpected ones are logged with their stack. */
 function errno(err: unknown, op: string): number {
   if (isFsError(err)) {
@@ -83,17 +100,12 @@ export class FuseLowLevelAdapter {
   private readonly noCaps = new Set<Ino>();
   /** Counts xattr changes made here (an ENODATA computed across one is not remembered). */
   private xattrEpoch = 0;
-  /** The kernel's references (lookup counts) per inode, the root's excepted. */
-  private readonly lookups = new Map<Ino, number>();
   /**
-   * The last attributes sent for each inode the kernel references. Another host may delete
-   * an inode between the kernel's path walk and its GETATTR (the invalidation lands in
-   * between); a local filesystem would still answer for the inode the walk holds, so do we,
-   * with nlink 0, instead of failing a stat of a name that always existed with ENOENT.
+   * What the kernel references, per inode (the root's excepted): its lookup count, the last
+   * attributes sent, and the names it got the inode under. One record per inode: a listing
+   * references thousands of inodes in a row, and each map touched per name costs there.
    */
-  private readonly lastAttr = new Map<Ino, Attr>();
-  /** The names (`parent/name`) under which the kernel got each referenced inode. */
-  private readonly names = new Map<Ino, string | Set<string>>();
+  private readonly refs = new Map<Ino, KernelRef>();
   private initDone: ((err?: Error) => void) | undefined;
   /** Requests of ABANDONABLE ops still being worked on: the ones an interrupt answers. */
   private readonly abandonable = new Set<number>();
@@ -124,7 +136,7 @@ export class FuseLowLevelAdapter {
       }
       this.vfs.onRemoteChange = (items) => this.remoteChanged(items);
       this.vfs.onResubscribed = () => this.dropKernelCaches();
-      this.vfs.isReferenced = (ino) => this.lookups.has(ino);
+      this.vfs.isReferenced = (ino) => this.refs.has(ino);
       this.vfs.pageCacheKeepsFiles = this.openFlags === OpenReply.KEEP_CACHE;
     });
   }
@@ -160,42 +172,47 @@ export class FuseLowLevelAdapter {
   private dropKernelCaches(): void {
     const s = this.session;
     if (!s) return;
-    for (const keys of this.names.values()) {
-      for (const key of typeof keys === 'string' ? [keys] : keys) {
+    for (const ref of this.refs.values()) {
+      if (ref.parent !== undefined) this.ll.notifyInvalEntry(s, ref.parent, ref.name!);
+      for (const key of ref.more ?? []) {
         const slash = key.indexOf('/');
         this.ll.notifyInvalEntry(s, Number(key.slice(0, slash)), key.slice(slash + 1));
       }
     }
     this.ll.notifyInvalInode(s, ROOT_INO, 0, 0);
-    for (const ino of this.lookups.keys()) this.ll.notifyInvalInode(s, ino, 0, 0);
+    for (const ino of this.refs.keys()) this.ll.notifyInvalInode(s, ino, 0, 0);
   }
 
   private referenced(attr: Attr, parent?: Ino, name?: string): void {
     if (attr.ino === ROOT_INO) return;
-    this.lookups.set(attr.ino, (this.lookups.get(attr.ino) ?? 0) + 1);
-    this.lastAttr.set(attr.ino, attr);
-    if (parent === undefined) return;
-    // One name is the rule (a listing references thousands): a Set only for a second one.
-    const key = `${parent}/${name}`;
-    const had = this.names.get(attr.ino);
-    if (had === undefined) this.names.set(attr.ino, key);
-    else if (typeof had === 'string') {
-      if (had !== key) this.names.set(attr.ino, new Set([had, key]));
-    } else if (!had.has(key)) {
-      if (had.size >= MAX_NAMES_PER_INODE) had.delete(had.values().next().value!); // the oldest
-      had.add(key);
+    const ref = this.refs.get(attr.ino);
+    if (ref === undefined) {
+      this.refs.set(attr.ino, { lookups: 1, attr, parent, name, more: undefined });
+      return;
     }
+    ref.lookups++;
+    ref.attr = attr;
+    if (parent === undefined || (ref.parent === parent && ref.name === name)) return;
+    if (ref.parent === undefined) {
+      ref.parent = parent;
+      ref.name = name;
+      return;
+    }
+    // Another name (a hard link, a rename): kept as `parent/name`, the oldest dropped first.
+    const key = `${parent}/${name}`;
+    ref.more ??= new Set();
+    if (ref.more.has(key)) return;
+    if (ref.more.size >= MAX_NAMES_PER_INODE - 1) ref.more.delete(ref.more.values().next().value!);
+    ref.more.add(key);
   }
 
   private forget(ino: Ino, n: number): void {
-    const left = (this.lookups.get(ino) ?? 0) - n;
-    if (left > 0) {
-      this.lookups.set(ino, left);
+    const ref = this.refs.get(ino);
+    if (ref && ref.lookups > n) {
+      ref.lookups -= n;
       return;
     }
-    this.lookups.delete(ino);
-    this.lastAttr.delete(ino);
-    this.names.delete(ino);
+    this.refs.delete(ino);
     this.vfs.forget(ino).catch((err: unknown) => log.warn({ ino, err: String(err) }, 'could not purge an orphan at forget'));
   }
 
@@ -257,7 +274,8 @@ export class FuseLowLevelAdapter {
   }
 
   private replyAttr(id: number, attr: Attr, epoch: number): void {
-    if (this.lastAttr.has(attr.ino)) this.lastAttr.set(attr.ino, attr);
+    const ref = this.refs.get(attr.ino);
+    if (ref) ref.attr = attr;
     fillAttr(this.one, 0, attr, this.vfs.chunkSize);
     this.ll.replyAttr(id, this.one, this.timeouts(epoch, attr.ino).attr);
   }
@@ -428,7 +446,7 @@ export class FuseLowLevelAdapter {
     try {
       return await this.vfs.getattr(ino);
     } catch (err) {
-      const last = this.lastAttr.get(ino);
+      const last = this.refs.get(ino)?.attr;
       if (!last || !(isFsError(err) && err.code === 'ENOENT')) throw err;
       return { ...last, nlink: 0 };
     }
