@@ -156,6 +156,50 @@ describe('two mounts of one volume', () => {
     }
   });
 
+  it('list on B, over many listing pages, every name A made once with its size, and A\'s later changes', async () => {
+    const [a, b] = await freshDir('pages');
+    // Sizes differ per file, so that a stat answered from a listing page shows whose attributes it holds.
+    const names = Array.from({ length: 1500 }, (_, i) => `file-${String(i).padStart(4, '0')}`);
+    await Promise.all(names.map((n, i) => fs.writeFile(path.join(a, n), Buffer.alloc(i % 97))));
+    await seen('1500 names', async () => expect(await fs.readdir(b)).toHaveLength(1500));
+    const sizes = async (): Promise<Map<string, number>> => {
+      const out = new Map<string, number>();
+      for (const e of await fs.readdir(b)) out.set(e, (await fs.stat(path.join(b, e))).size);
+      return out;
+    };
+    const first = await sizes();
+    expect([...first.keys()].sort()).toEqual(names);
+    names.forEach((n, i) => expect(first.get(n), n).toBe(i % 97));
+    // A removes some, grows others and adds new ones; B's next listing shows all of it.
+    for (const n of names.slice(0, 100)) await fs.unlink(path.join(a, n));
+    for (const n of names.slice(100, 200)) await fs.writeFile(path.join(a, n), Buffer.alloc(500));
+    for (const n of ['new-1', 'new-2']) await fs.writeFile(path.join(a, n), 'x');
+    await seen('the changes listed', async () => {
+      const now = await sizes();
+      expect(now.size).toBe(1402);
+      expect(now.has(names[0]!)).toBe(false);
+      expect(now.get(names[150]!)).toBe(500);
+      expect(now.get(names[1000]!)).toBe(1000 % 97);
+      expect(now.get('new-2')).toBe(1);
+    });
+  });
+
+  it('list every name again on B after rewinddir, while the listing\'s next pages are still being read', async () => {
+    const [a, b] = await freshDir('rewind');
+    await Promise.all(Array.from({ length: 1200 }, (_, i) => fs.writeFile(path.join(a, `f${i}`), '')));
+    await seen('1200 names', async () => expect(await fs.readdir(b)).toHaveLength(1200));
+    // Each rewind starts the listing again on the same open directory, whatever pages of the
+    // previous pass were on their way; a fresh mount has nothing of it cached.
+    const perl = 'opendir(my $d, $ARGV[0]) or die "$!"; for my $k (1..5) { my @n = map { scalar readdir($d) } 1..(50 * $k); rewinddir($d); } my @all = readdir($d); print scalar(@all), "\\n";';
+    const C = await mountHost({ volume, label: 'C' });
+    try {
+      expect((await runOk('perl', ['-e', perl, C.p(path.basename(b))])).trim()).toBe('1202'); // and . and ..
+      expect(await fs.readdir(C.p(path.basename(b)))).toHaveLength(1200);
+    } finally {
+      await C.stop();
+    }
+  });
+
   it('show a multi-chunk file written on A with an equal sha256 on B', async () => {
     const [a, b] = await freshDir('big');
     const data = new Prng(5).bytes(3 * MiB + 777);

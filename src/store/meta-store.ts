@@ -181,6 +181,36 @@ export class MetaStore {
     return { entries, cursor: next };
   }
 
+  /**
+   * listPage returns one page of a directory's entries with their attributes (undefined: the
+   * inode is gone) in one round trip; cursor '0' starts the listing and ends it.
+   */
+  async listPage(dir: Ino, cursor: string, count: number): Promise<{ entries: DirEntry[]; attrs: (Attr | undefined)[]; cursor: string }> {
+    const flat = ((await mapErrors('readdir', () => this.run('listPage', this.keys.vol, [this.session, '0', dir, cursor, count]))) as string).split('\0');
+    // A field holding a NUL (damaged data) would shift every entry after it.
+    if (flat.length % 3 !== 1) throw new FsError('EIO', `readdir: a listing page of ${flat.length} fields`);
+    const entries: DirEntry[] = [];
+    const attrs: (Attr | undefined)[] = [];
+    for (let i = 1; i < flat.length; i += 3) {
+      const name = flat[i]!;
+      try {
+        if (!validName(name)) throw new FsError('EIO', `invalid name ${JSON.stringify(name)}`);
+        const { ino, type } = parseEntryValue(flat[i + 1]!);
+        let attr: Attr | undefined;
+        try {
+          attr = parsePackedAttr(ino, flat[i + 2]);
+        } catch {
+          attr = undefined; // a damaged inode fails on its own lookup, not in its directory's listing
+        }
+        entries.push({ name, ino, type });
+        attrs.push(attr);
+      } catch (err) {
+        log.error({ dir, name, err: String(err) }, 'corrupt directory entry skipped');
+      }
+    }
+    return { entries, attrs, cursor: flat[0]! };
+  }
+
   /** readlink returns a symlink's target. */
   async readlink(ino: Ino): Promise<string> {
     const target = await mapErrors('readlink', () => this.redis.hget(this.keys.inode(ino), 'l'));

@@ -6,7 +6,7 @@ import type { Redis, Cluster } from 'ioredis';
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const SCRIPTS = [
   'initVolume', 'createNode', 'removeEntry', 'rename', 'link', 'setAttr', 'commit',
-  'setXattr', 'removeXattr', 'purgeOrphan', 'loadFile', 'loadFiles', 'loadAttrs', 'lookupName',
+  'setXattr', 'removeXattr', 'purgeOrphan', 'loadFile', 'loadFiles', 'loadAttrs', 'listPage', 'lookupName',
   'heartbeat', 'reapMount', 'importNode', 'dropEntry', 'setNlink', 'dropChunkRefs', 'attachLost',
 ] as const;
 export type ScriptName = (typeof SCRIPTS)[number];

@@ -48,6 +48,20 @@ interface Handle {
   lastEnd: number;
 }
 
+/**
+ * A directory's listing with attributes, read page by page (Vfs.listPage): where it is, and
+ * what says at its end whether every name of the directory is now cached.
+ */
+export interface DirListing {
+  readonly dir: Ino;
+  cursor: string;
+  done: boolean;
+  /** MetaCache epoch and evictions at the start: both unchanged at the end, the listing is complete. */
+  readonly first: number;
+  readonly evictions: number;
+  readonly seen: DirEntry[];
+}
+
 /** The listener a binding installs to hear about changes made by other hosts. */
 export type ChangeListener = (items: readonly Invalidation[]) => void;
 
@@ -432,6 +446,54 @@ export class Vfs {
     if (this.metaCache.evictions === evictions) this.metaCache.storeComplete(ino, first);
     this.listingAhead.remember(ino, out);
     return out;
+  }
+
+  /** attrsEpoch changes whenever an attribute read before may no longer be current. */
+  get attrsEpoch(): number { return this.metaCache.mark(); }
+
+  /**
+   * attrsUnchangedSince tells whether attributes read at `epoch` are still what getattr would
+   * answer: no invalidation heard (this mount's changes and other hosts') and no write of
+   * this mount under way (its size and mtime are overlaid on the committed ones).
+   */
+  attrsUnchangedSince(epoch: number): boolean {
+    return this.metaCache.mark() === epoch && this.writers.size === 0;
+  }
+
+  /** startListing begins a listing with attributes (readdirplus), read with listPage. */
+  async startListing(dir: Ino): Promise<DirListing> {
+    const attr = await this.getattr(dir);
+    if (attr.type !== 'd') throw new FsError('ENOTDIR');
+    return { dir, cursor: '0', done: false, first: this.metaCache.mark(), evictions: this.metaCache.evictions, seen: [] };
+  }
+
+  /**
+   * listPage reads the next page of a listing, about `count` entries with their attributes
+   * (undefined: gone meanwhile), in one round trip. Pages of one listing are read one after
+   * the other; the first is served while the rest of a long directory is still unread.
+   */
+  async listPage(l: DirListing, count: number): Promise<{ entries: DirEntry[]; attrs: (Attr | undefined)[] }> {
+    if (l.done) return { entries: [], attrs: [] };
+    const mark = this.metaCache.mark();
+    const page = await this.meta.listPage(l.dir, l.cursor, count);
+    const { entries, attrs } = page;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      this.metaCache.storeEntry(l.dir, e.name, e, mark);
+      const attr = attrs[i];
+      if (attr) {
+        this.metaCache.storeAttr(attr, mark);
+        attrs[i] = this.withOwnWrites(attr);
+      }
+      l.seen.push(e);
+    }
+    l.cursor = page.cursor;
+    if (l.cursor === '0') {
+      l.done = true;
+      if (this.metaCache.evictions === l.evictions) this.metaCache.storeComplete(l.dir, l.first);
+      this.listingAhead.remember(l.dir, l.seen);
+    }
+    return { entries, attrs };
   }
 
   // ---- volume and xattrs ------------------------------------------------------------

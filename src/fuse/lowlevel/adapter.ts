@@ -7,7 +7,7 @@ import { ROOT_INO, S_IFDIR, modeBits, nowNs, type Attr, type DirEntry, type Ino 
 import type { Invalidation } from '../../store/invalidation.js';
 import { OpStats } from '../../vfs/op-stats.js';
 import type { RecentChanges } from '../../vfs/recent-changes.js';
-import type { Caller, SetAttr, Vfs } from '../../vfs/vfs.js';
+import type { Caller, DirListing, SetAttr, Vfs } from '../../vfs/vfs.js';
 import { ATTR_SIZE, Op, OpenReply, SetAttrBit, addon, fillAttr, fillNameOnly, type Addon, type Session } from './addon.js';
 import { lowLevelOptionString, type LowLevelMountOptions } from './options.js';
 import { raiseReadahead } from './readahead.js';
@@ -16,7 +16,7 @@ const ENOENT = errnoNumber('ENOENT');
 const ERANGE = errnoNumber('ERANGE');
 const ENODATA = errnoNumber('ENODATA');
 const EINTR = errnoNumber('EINTR');
-/** Listing pages whose attributes one read-ahead asks for. */
+/** Listing pages read ahead of the kernel at most, and per script (listPage). */
 const AHEAD_PAGES = 4;
 /** Bytes a readdirplus entry takes besides its name (fuse_entry_out + fuse_dirent, rounded up). */
 const DIRENTPLUS_BYTES = 160;
@@ -43,12 +43,20 @@ const ABANDONABLE = new Set(['lookup', 'getattr', 'readlink', 'open', 'read', 'o
 interface DirHandle {
   ino: Ino;
   entries: DirEntry[] | undefined;
+  /** With a listing taken with attributes (readdirplus): each entry's, as read with it. */
+  attrs: (Attr | undefined)[] | undefined;
+  /** Such a listing's pages not read yet, and the read under way (one at a time: a cursor). */
+  listing: DirListing | undefined;
+  reading: { listing: DirListing; done: Promise<void> } | undefined;
+  /** Vfs.attrsEpoch when the listing was taken: while unchanged, `attrs` are current. */
+  attrsEpoch: number;
+  /** Entries the kernel was sent so far, and how many a page holds (of the latest readdir). */
+  served: number;
+  perPage: number;
   /** Other hosts' change epoch when the listing was taken (its names are that old). */
   listedAt: number;
   /** Vfs.entryNews when the listing was taken. */
   newsAt: number;
-  /** The attributes of the page expected next, being read while the kernel takes this one. */
-  ahead?: { from: number; to: number; fetched: Promise<unknown> } | undefined;
 }
 
 /** What the kernel references of one inode (FuseLowLevelAdapter.refs). */
@@ -338,10 +346,13 @@ export class FuseLowLevelAdapter {
         });
       case Op.READDIR:
         return this.readdir(id, n(1), n(2), n(3), a[4] as boolean);
-      case Op.RELEASEDIR:
+      case Op.RELEASEDIR: {
+        const d = this.dirs.get(n(1));
+        if (d) d.listing = undefined; // a page read under way is dropped, none follows
         this.dirs.delete(n(1));
         ll.replyErr(id, 0);
         return;
+      }
       case Op.STATFS:
         return this.run('statfs', id, () => vfs.statfs(), (st) =>
           ll.replyStatfs(id, Float64Array.of(st.bsize, st.bsize, st.blocks, st.bfree, st.bavail, st.files, st.ffree, st.ffree, st.namemax)));
@@ -484,58 +495,63 @@ export class FuseLowLevelAdapter {
     if (attr.type !== 'd') throw new FsError('ENOTDIR');
     const fh = this.nextDir;
     this.nextDir = this.nextDir >= 0xfffffff0 ? 1 : this.nextDir + 1;
-    this.dirs.set(fh, { ino, entries: undefined, listedAt: 0, newsAt: 0 });
+    this.dirs.set(fh, { ino, entries: undefined, attrs: undefined, listing: undefined, reading: undefined, attrsEpoch: 0, served: 0, perPage: 0, listedAt: 0, newsAt: 0 });
     return fh;
   }
 
   // Offsets: 0 is the start; entry i of the listing ('.' and '..' first) ends at offset i + 1.
-  // The listing is (re)taken when a reader starts at 0, then served from memory.
+  // The listing is (re)taken when a reader starts at 0, then served from memory. A listing
+  // with attributes is read from Redis a few pages at a time, entries and attributes together,
+  // ahead of the kernel: the first page goes out after one round trip, not after the whole
+  // directory, and Redis reads the next pages while the kernel takes this one.
   private readdir(id: number, fh: number, size: number, off: number, plus: boolean): void {
     const name = plus ? 'readdirplus' : 'readdir';
     this.run(name, id, async () => {
       const d = this.dirs.get(fh);
       if (!d) throw new FsError('EBADF');
+      // Only as many entries as can fit (each at least 24 + 8 bytes, or 160 + 8 with attributes).
+      const per = plus ? DIRENTPLUS_BYTES + 8 : 32;
+      const want = Math.ceil(size / per) + 1;
       if (off === 0 || !d.entries) {
         d.listedAt = this.changes.epoch;
         d.newsAt = this.vfs.entryNews;
-        const listed = await this.vfs.readdir(d.ino);
-        d.entries = [{ name: '.', ino: d.ino, type: 'd' }, { name: '..', ino: d.ino, type: 'd' }, ...listed];
+        const dots: DirEntry[] = [{ name: '.', ino: d.ino, type: 'd' }, { name: '..', ino: d.ino, type: 'd' }];
+        if (plus) {
+          d.attrsEpoch = this.vfs.attrsEpoch;
+          d.listing = await this.vfs.startListing(d.ino);
+          d.entries = dots;
+          d.attrs = [undefined, undefined];
+        } else {
+          d.listing = undefined;
+          d.entries = [...dots, ...(await this.vfs.readdir(d.ino))];
+          d.attrs = undefined;
+        }
       }
-      const all = d.entries;
-      // Only as many entries as can fit (each at least 24 + 8 bytes, or 160 + 8 with attributes).
-      const per = plus ? DIRENTPLUS_BYTES + 8 : 32;
-      const page = all.slice(off, off + Math.ceil(size / per) + 1);
+      while (d.listing && !d.listing.done && d.entries!.length < off + want) await this.readListing(d, want);
+      const all = d.entries!;
+      const page = all.slice(off, off + want);
       const attrs = new Float64Array(page.length * ATTR_SIZE);
       const got: (Attr | undefined)[] = [];
+      d.served = off + page.length;
+      d.perPage = want;
       if (plus) {
-        // Redis reads the next pages' attributes while this one travels to the kernel and
-        // back: a long listing costs one round trip, not one per page. They are asked for
-        // several pages at a time once less than a page is on its way: each script sent costs
-        // the daemon a socket write that wakes Redis, a large share of a listing's CPU here.
-        // A page holds fewer entries than asked for here (names are longer than the smallest),
-        // so the next one starts inside this one: it waits for the attributes on their way
-        // instead of asking for them twice, and read-ahead resumes where the last one ended.
-        const ahead = d.ahead;
-        if (!ahead || ahead.to - (off + page.length) < page.length) {
-          const from = Math.max(off + page.length, ahead?.to ?? 0);
-          const to = Math.min(all.length, from + page.length * AHEAD_PAGES);
-          if (from < to) {
-            const next = all.slice(from, to).map((e) => e.ino);
-            d.ahead = { from, to, fetched: this.vfs.getattrs(next).catch(() => undefined) };
-          }
-        }
-        if (ahead && off < ahead.to && off + page.length > ahead.from) await ahead.fetched;
-        const found = await this.vfs.getattrs(page.map((e) => e.ino));
-        page.forEach((e, i) => {
+        this.readListingAhead(d);
+        // The attributes read with the listing, unless something changed since (then the
+        // cached ones, current), or it was taken without them (readdir, then readdirplus).
+        const found = d.attrs && this.vfs.attrsUnchangedSince(d.attrsEpoch)
+          ? d.attrs.slice(off, off + page.length)
+          : await this.vfs.getattrs(page.map((e) => e.ino));
+        for (let i = 0; i < page.length; i++) {
+          const e = page[i]!;
           const attr = found[i];
           const dots = e.name === '.' || e.name === '..';
           if (dots || !attr) {
             fillNameOnly(attrs, i, e.ino, dots ? S_IFDIR : modeBits(e.type)); // !attr: gone meanwhile, name only
-            return;
+            continue;
           }
           got[i] = attr;
           fillAttr(attrs, i, attr, this.vfs.chunkSize);
-        });
+        }
       } else {
         page.forEach((e, i) => fillNameOnly(attrs, i, e.ino, modeBits(e.type)));
       }
@@ -565,6 +581,42 @@ export class FuseLowLevelAdapter {
         }
       }
     });
+  }
+
+  /**
+   * readListing reads a listing's next page (about `count` entries) into its handle: one read
+   * at a time per listing (a cursor), whose result is dropped once the listing is taken again
+   * or the directory closed.
+   */
+  private readListing(d: DirHandle, count: number): Promise<void> {
+    const listing = d.listing!;
+    if (d.reading?.listing === listing) return d.reading.done;
+    const done: Promise<void> = this.vfs.listPage(listing, count).then(({ entries, attrs }) => {
+      if (d.reading?.done === done) d.reading = undefined;
+      if (d.listing !== listing) return;
+      for (let i = 0; i < entries.length; i++) {
+        d.entries!.push(entries[i]!);
+        d.attrs!.push(attrs[i]);
+      }
+      this.readListingAhead(d);
+    }, (err: unknown) => {
+      if (d.reading?.done === done) d.reading = undefined;
+      throw err;
+    });
+    d.reading = { listing, done };
+    return done;
+  }
+
+  /**
+   * readListingAhead keeps Redis reading a listing's next pages, several per script, while the
+   * kernel takes the ones read: reading them only when the kernel asks left it waiting for
+   * Redis every few pages. At most AHEAD_PAGES pages are read ahead of the kernel, and a read
+   * that failed is not retried until the kernel asks again.
+   */
+  private readListingAhead(d: DirHandle): void {
+    const l = d.listing;
+    if (!l || l.done || d.reading?.listing === l || d.entries!.length - d.served >= d.perPage * AHEAD_PAGES) return;
+    this.readListing(d, d.perPage * AHEAD_PAGES).catch(() => undefined); // the page that waits for it fails instead
   }
 }
 
