@@ -167,16 +167,8 @@ export class MetaStore {
     const [next, flat] = await mapErrors('readdir', () => this.redis.hscan(this.keys.entries(dir), cursor, 'COUNT', count));
     const entries: DirEntry[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
-      const name = flat[i]!;
-      // A damaged entry (bad value, or a name no file system may hold) is left out of the
-      // listing and logged; the rest of the directory lists as usual.
-      try {
-        if (!validName(name)) throw new FsError('EIO', `invalid name ${JSON.stringify(name)}`);
-        const { ino, type } = parseEntryValue(flat[i + 1]!);
-        entries.push({ name, ino, type });
-      } catch (err) {
-        log.error({ dir, name, err: String(err) }, 'corrupt directory entry skipped');
-      }
+      const e = listedEntry(dir, flat[i]!, flat[i + 1]!);
+      if (e) entries.push(e);
     }
     return { entries, cursor: next };
   }
@@ -192,21 +184,16 @@ export class MetaStore {
     const entries: DirEntry[] = [];
     const attrs: (Attr | undefined)[] = [];
     for (let i = 1; i < flat.length; i += 3) {
-      const name = flat[i]!;
+      const e = listedEntry(dir, flat[i]!, flat[i + 1]!);
+      if (!e) continue;
+      let attr: Attr | undefined;
       try {
-        if (!validName(name)) throw new FsError('EIO', `invalid name ${JSON.stringify(name)}`);
-        const { ino, type } = parseEntryValue(flat[i + 1]!);
-        let attr: Attr | undefined;
-        try {
-          attr = parsePackedAttr(ino, flat[i + 2]);
-        } catch {
-          attr = undefined; // a damaged inode fails on its own lookup, not in its directory's listing
-        }
-        entries.push({ name, ino, type });
-        attrs.push(attr);
-      } catch (err) {
-        log.error({ dir, name, err: String(err) }, 'corrupt directory entry skipped');
+        attr = parsePackedAttr(e.ino, flat[i + 2]);
+      } catch {
+        attr = undefined; // a damaged inode fails on its own lookup, not in its directory's listing
       }
+      entries.push(e);
+      attrs.push(attr);
     }
     return { entries, attrs, cursor: flat[0]! };
   }
@@ -421,6 +408,19 @@ function pairs(flat: string[]): Record<string, string> {
   const o: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) o[flat[i]!] = flat[i + 1]!;
   return o;
+}
+
+// A listed entry, or undefined for a damaged one (bad value, or a name no file system may
+// hold): it is left out of the listing and logged, and the rest of the directory lists as usual.
+function listedEntry(dir: Ino, name: string, value: string): DirEntry | undefined {
+  try {
+    if (!validName(name)) throw new FsError('EIO', `invalid name ${JSON.stringify(name)}`);
+    const { ino, type } = parseEntryValue(value);
+    return { name, ino, type };
+  } catch (err) {
+    log.error({ dir, name, err: String(err) }, 'corrupt directory entry skipped');
+    return undefined;
+  }
 }
 
 const TYPES = new Set<string>(['f', 'd', 'l', 'p', 's', 'c', 'b']);

@@ -49,17 +49,22 @@ interface Handle {
 }
 
 /**
- * A directory's listing with attributes, read page by page (Vfs.listPage): where it is, and
- * what says at its end whether every name of the directory is now cached.
+ * A directory's listing, read page by page (Vfs.startListing, Vfs.readMore): what was read so
+ * far, where the rest starts, and what says at its end whether every name of the directory is
+ * now cached.
  */
 export interface DirListing {
   readonly dir: Ino;
+  readonly entries: DirEntry[];
+  /** For a listing with attributes (readdirplus), each entry's (undefined: gone meanwhile). */
+  readonly attrs: (Attr | undefined)[] | undefined;
   cursor: string;
   done: boolean;
+  /** The page read under way: one at a time, the next starts where it ends. */
+  reading: Promise<void> | undefined;
   /** MetaCache epoch and evictions at the start: both unchanged at the end, the listing is complete. */
   readonly first: number;
   readonly evictions: number;
-  readonly seen: DirEntry[];
 }
 
 /** The listener a binding installs to hear about changes made by other hosts. */
@@ -426,26 +431,9 @@ export class Vfs {
 
   /** readdir lists a directory page by page (never one huge Redis command). */
   async readdir(ino: Ino): Promise<DirEntry[]> {
-    const attr = await this.getattr(ino);
-    if (attr.type !== 'd') throw new FsError('ENOTDIR');
-    const out: DirEntry[] = [];
-    let cursor = '0';
-    // Every name, with nothing heard of any change and nothing evicted meanwhile: the listing
-    // is complete.
-    const first = this.metaCache.mark();
-    const evictions = this.metaCache.evictions;
-    do {
-      const mark = this.metaCache.mark();
-      const page = await this.meta.readdirPage(ino, cursor);
-      for (const e of page.entries) {
-        out.push(e);
-        this.metaCache.storeEntry(ino, e.name, { ino: e.ino, type: e.type }, mark);
-      }
-      cursor = page.cursor;
-    } while (cursor !== '0');
-    if (this.metaCache.evictions === evictions) this.metaCache.storeComplete(ino, first);
-    this.listingAhead.remember(ino, out);
-    return out;
+    const l = await this.startListing(ino, false);
+    while (!l.done) await this.readMore(l, 1000);
+    return l.entries;
   }
 
   /** attrsEpoch changes whenever an attribute read before may no longer be current. */
@@ -460,40 +448,48 @@ export class Vfs {
     return this.metaCache.mark() === epoch && this.writers.size === 0;
   }
 
-  /** startListing begins a listing with attributes (readdirplus), read with listPage. */
-  async startListing(dir: Ino): Promise<DirListing> {
+  /** startListing begins a listing of a directory, with attributes (readdirplus) or names only. */
+  async startListing(dir: Ino, withAttrs: boolean): Promise<DirListing> {
     const attr = await this.getattr(dir);
     if (attr.type !== 'd') throw new FsError('ENOTDIR');
-    return { dir, cursor: '0', done: false, first: this.metaCache.mark(), evictions: this.metaCache.evictions, seen: [] };
+    return {
+      dir, entries: [], attrs: withAttrs ? [] : undefined, cursor: '0', done: false, reading: undefined,
+      first: this.metaCache.mark(), evictions: this.metaCache.evictions,
+    };
   }
 
   /**
-   * listPage reads the next page of a listing, about `count` entries with their attributes
-   * (undefined: gone meanwhile), in one round trip. Pages of one listing are read one after
-   * the other; the first is served while the rest of a long directory is still unread.
+   * readMore reads a listing's next page, about `count` entries (with their attributes, one
+   * round trip, for a listing with them), into the listing; a read under way is joined, not
+   * repeated. The first page of a long directory can be served before the rest is read.
    */
-  async listPage(l: DirListing, count: number): Promise<{ entries: DirEntry[]; attrs: (Attr | undefined)[] }> {
-    if (l.done) return { entries: [], attrs: [] };
+  readMore(l: DirListing, count: number): Promise<void> {
+    if (l.done) return Promise.resolve();
+    l.reading ??= this.readPage(l, count).finally(() => { l.reading = undefined; });
+    return l.reading;
+  }
+
+  private async readPage(l: DirListing, count: number): Promise<void> {
     const mark = this.metaCache.mark();
-    const page = await this.meta.listPage(l.dir, l.cursor, count);
-    const { entries, attrs } = page;
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
+    const page: { entries: DirEntry[]; attrs?: (Attr | undefined)[]; cursor: string } = l.attrs
+      ? await this.meta.listPage(l.dir, l.cursor, count)
+      : await this.meta.readdirPage(l.dir, l.cursor, count);
+    const attrs = page.attrs;
+    page.entries.forEach((e, i) => {
       this.metaCache.storeEntry(l.dir, e.name, e, mark);
+      l.entries.push(e);
+      if (!attrs) return;
       const attr = attrs[i];
-      if (attr) {
-        this.metaCache.storeAttr(attr, mark);
-        attrs[i] = this.withOwnWrites(attr);
-      }
-      l.seen.push(e);
-    }
+      if (attr) this.metaCache.storeAttr(attr, mark);
+      l.attrs!.push(attr && this.withOwnWrites(attr));
+    });
     l.cursor = page.cursor;
-    if (l.cursor === '0') {
-      l.done = true;
-      if (this.metaCache.evictions === l.evictions) this.metaCache.storeComplete(l.dir, l.first);
-      this.listingAhead.remember(l.dir, l.seen);
-    }
-    return { entries, attrs };
+    if (l.cursor !== '0') return;
+    l.done = true;
+    // Every name, with nothing heard of any change and nothing evicted meanwhile: the listing
+    // is complete.
+    if (this.metaCache.evictions === l.evictions) this.metaCache.storeComplete(l.dir, l.first);
+    this.listingAhead.remember(l.dir, l.entries);
   }
 
   // ---- volume and xattrs ------------------------------------------------------------

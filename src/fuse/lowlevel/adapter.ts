@@ -18,6 +18,8 @@ const ENODATA = errnoNumber('ENODATA');
 const EINTR = errnoNumber('EINTR');
 /** Listing pages read ahead of the kernel at most, and per script (listPage). */
 const AHEAD_PAGES = 4;
+/** Names per Redis page of a listing without attributes (an HSCAN step: cheap, so a large one). */
+const PLAIN_PAGE = 1000;
 /** Bytes a readdirplus entry takes besides its name (fuse_entry_out + fuse_dirent, rounded up). */
 const DIRENTPLUS_BYTES = 160;
 const INIT_TIMEOUT_MS = 10_000;
@@ -42,13 +44,9 @@ const ABANDONABLE = new Set(['lookup', 'getattr', 'readlink', 'open', 'read', 'o
 /** A listing taken at the first readdir of an open directory, served page by page. */
 interface DirHandle {
   ino: Ino;
-  entries: DirEntry[] | undefined;
-  /** With a listing taken with attributes (readdirplus): each entry's, as read with it. */
-  attrs: (Attr | undefined)[] | undefined;
-  /** Such a listing's pages not read yet, and the read under way (one at a time: a cursor). */
+  /** '.' and '..' go first, then the listing's entries (read from Redis a few pages at a time). */
   listing: DirListing | undefined;
-  reading: { listing: DirListing; done: Promise<void> } | undefined;
-  /** Vfs.attrsEpoch when the listing was taken: while unchanged, `attrs` are current. */
+  /** Vfs.attrsEpoch when the listing was taken: while unchanged, its attributes are current. */
   attrsEpoch: number;
   /** Entries the kernel was sent so far, and how many a page holds (of the latest readdir). */
   served: number;
@@ -495,7 +493,7 @@ export class FuseLowLevelAdapter {
     if (attr.type !== 'd') throw new FsError('ENOTDIR');
     const fh = this.nextDir;
     this.nextDir = this.nextDir >= 0xfffffff0 ? 1 : this.nextDir + 1;
-    this.dirs.set(fh, { ino, entries: undefined, attrs: undefined, listing: undefined, reading: undefined, attrsEpoch: 0, served: 0, perPage: 0, listedAt: 0, newsAt: 0 });
+    this.dirs.set(fh, { ino, listing: undefined, attrsEpoch: 0, served: 0, perPage: 0, listedAt: 0, newsAt: 0 });
     return fh;
   }
 
@@ -512,24 +510,18 @@ export class FuseLowLevelAdapter {
       // Only as many entries as can fit (each at least 24 + 8 bytes, or 160 + 8 with attributes).
       const per = plus ? DIRENTPLUS_BYTES + 8 : 32;
       const want = Math.ceil(size / per) + 1;
-      if (off === 0 || !d.entries) {
+      if (off === 0 || !d.listing) {
         d.listedAt = this.changes.epoch;
         d.newsAt = this.vfs.entryNews;
-        const dots: DirEntry[] = [{ name: '.', ino: d.ino, type: 'd' }, { name: '..', ino: d.ino, type: 'd' }];
-        if (plus) {
-          d.attrsEpoch = this.vfs.attrsEpoch;
-          d.listing = await this.vfs.startListing(d.ino);
-          d.entries = dots;
-          d.attrs = [undefined, undefined];
-        } else {
-          d.listing = undefined;
-          d.entries = [...dots, ...(await this.vfs.readdir(d.ino))];
-          d.attrs = undefined;
-        }
+        d.attrsEpoch = this.vfs.attrsEpoch;
+        d.listing = await this.vfs.startListing(d.ino, plus);
       }
-      while (d.listing && !d.listing.done && d.entries!.length < off + want) await this.readListing(d, want);
-      const all = d.entries!;
-      const page = all.slice(off, off + want);
+      const l = d.listing;
+      while (!l.done && l.entries.length + 2 < off + want) await this.vfs.readMore(l, plus ? want : PLAIN_PAGE);
+      const page: DirEntry[] = [];
+      for (let i = off; i < Math.min(off + want, l.entries.length + 2); i++) {
+        page.push(i >= 2 ? l.entries[i - 2]! : { name: i === 0 ? '.' : '..', ino: d.ino, type: 'd' });
+      }
       const attrs = new Float64Array(page.length * ATTR_SIZE);
       const got: (Attr | undefined)[] = [];
       d.served = off + page.length;
@@ -538,8 +530,9 @@ export class FuseLowLevelAdapter {
         this.readListingAhead(d);
         // The attributes read with the listing, unless something changed since (then the
         // cached ones, current), or it was taken without them (readdir, then readdirplus).
-        const found = d.attrs && this.vfs.attrsUnchangedSince(d.attrsEpoch)
-          ? d.attrs.slice(off, off + page.length)
+        const listed = l.attrs;
+        const found = listed && this.vfs.attrsUnchangedSince(d.attrsEpoch)
+          ? page.map((_, k) => listed[off + k - 2])
           : await this.vfs.getattrs(page.map((e) => e.ino));
         for (let i = 0; i < page.length; i++) {
           const e = page[i]!;
@@ -584,30 +577,6 @@ export class FuseLowLevelAdapter {
   }
 
   /**
-   * readListing reads a listing's next page (about `count` entries) into its handle: one read
-   * at a time per listing (a cursor), whose result is dropped once the listing is taken again
-   * or the directory closed.
-   */
-  private readListing(d: DirHandle, count: number): Promise<void> {
-    const listing = d.listing!;
-    if (d.reading?.listing === listing) return d.reading.done;
-    const done: Promise<void> = this.vfs.listPage(listing, count).then(({ entries, attrs }) => {
-      if (d.reading?.done === done) d.reading = undefined;
-      if (d.listing !== listing) return;
-      for (let i = 0; i < entries.length; i++) {
-        d.entries!.push(entries[i]!);
-        d.attrs!.push(attrs[i]);
-      }
-      this.readListingAhead(d);
-    }, (err: unknown) => {
-      if (d.reading?.done === done) d.reading = undefined;
-      throw err;
-    });
-    d.reading = { listing, done };
-    return done;
-  }
-
-  /**
    * readListingAhead keeps Redis reading a listing's next pages, several per script, while the
    * kernel takes the ones read: reading them only when the kernel asks left it waiting for
    * Redis every few pages. At most AHEAD_PAGES pages are read ahead of the kernel, and a read
@@ -615,8 +584,10 @@ export class FuseLowLevelAdapter {
    */
   private readListingAhead(d: DirHandle): void {
     const l = d.listing;
-    if (!l || l.done || d.reading?.listing === l || d.entries!.length - d.served >= d.perPage * AHEAD_PAGES) return;
-    this.readListing(d, d.perPage * AHEAD_PAGES).catch(() => undefined); // the page that waits for it fails instead
+    if (!l || l.done || l.reading || l.entries.length + 2 - d.served >= d.perPage * AHEAD_PAGES) return;
+    // Once read, on to the next (unless the listing was taken again or the directory closed).
+    // A failure shows at the page that waits for it, which asks again.
+    this.vfs.readMore(l, d.perPage * AHEAD_PAGES).then(() => { if (d.listing === l) this.readListingAhead(d); }, () => undefined);
   }
 }
 
