@@ -227,7 +227,7 @@ async function main(): Promise<void> {
     // target reads into memory just freed: on a VM, memory not touched lately costs a host
     // fault per page, which made every target's cold read 2-3x slower after the other targets'
     // writes had filled the page cache (most with sshfs, whose files are on the local disk).
-    dropCachedPages(join(t.a, 'seq.bin'));
+    if (t.a !== t.b) dropCachedPages(join(t.a, 'seq.bin')); // null and local: one directory
     dropCachedPages(file);
     dropAllCleanPages();
     put('seqReadCold', t.name, mbps(await runJob({ kind: 'seqRead', file, block: MiB, passes: 1 }, JOB_TIMEOUT_MS)));

@@ -1,7 +1,7 @@
 // ChunkCache keeps chunk bytes by immutable chunk id in a byte-bounded LRU. A cached chunk is
 // never stale; concurrent misses for one id share a single fetch.
 //
-// Chunks fetched ahead of a sequential reader can instead be streamed: held outside the LRU
+// Chunks fetched ahead of a sequential reader can instead be streamed: held apart from the LRU
 // until the reader has read them to their end, then given back to the chunk store for reuse;
 // and a chunk one read took whole can be dropped. That is for mounts whose kernel keeps a
 // file's pages across opens: the page cache holds those bytes, and a second copy here would
@@ -21,23 +21,27 @@ const STREAM_BYTES = 64 << 20;
 export class ChunkCache {
   private readonly lru: LRUCache<string, Buffer>;
   private readonly inflight = new Map<string, Promise<Buffer>>();
-  /** Streamed chunks not read to their end yet, oldest first, and their bytes. */
-  private readonly stream = new Map<string, Buffer>();
-  private streamBytes = 0;
+  /**
+   * Streamed chunks not read to their end yet. Read without touching their order (peek), so
+   * that past STREAM_BYTES the oldest go first: readers that stopped half-way.
+   */
+  private readonly stream: LRUCache<string, Buffer>;
   hits = 0;
   misses = 0;
 
   constructor(private readonly chunks: ChunkStore, maxBytes: number) {
-    this.lru = new LRUCache({
-      maxSize: Math.max(maxBytes, 1 << 20),
+    const bounded = (bytes: number): LRUCache<string, Buffer> => new LRUCache({
+      maxSize: bytes,
       sizeCalculation: (b) => Math.max(b.length, 1),
       dispose: (b) => chunks.recycle(b),
     });
+    this.lru = bounded(Math.max(maxBytes, 1 << 20));
+    this.stream = bounded(STREAM_BYTES);
   }
 
   /** get returns a chunk's bytes; a chunk missing from Redis is EIO (named in the log). */
   get(id: string, ino: number): Promise<Buffer> {
-    const cached = this.lru.get(id) ?? this.stream.get(id);
+    const cached = this.lru.get(id) ?? this.stream.peek(id);
     if (cached) {
       this.hits++;
       return Promise.resolve(cached);
@@ -47,7 +51,7 @@ export class ChunkCache {
 
   /**
    * prefetch starts fetching a chunk, ignoring failure (a read will retry); `streamed`: held
-   * outside the LRU until done() (see above).
+   * apart from the LRU until done() (see above).
    */
   prefetch(id: string, ino: number, streamed = false): void {
     if (this.lru.has(id) || this.stream.has(id) || this.inflight.has(id)) return;
@@ -56,17 +60,13 @@ export class ChunkCache {
 
   /** done says a streamed chunk was read to its end: it goes back to the store. */
   done(id: string): void {
-    const b = this.stream.get(id);
-    if (!b) return;
-    this.stream.delete(id);
-    this.streamBytes -= b.length;
-    this.chunks.recycle(b);
+    this.stream.delete(id); // disposing recycles it
   }
 
   /** drop forgets a chunk the kernel now holds whole, streamed or not. */
   drop(id: string): void {
-    this.done(id);
-    this.lru.delete(id); // disposing recycles it
+    this.stream.delete(id);
+    this.lru.delete(id);
   }
 
   /** put records bytes this mount just wrote under a new id. */
@@ -81,21 +81,13 @@ export class ChunkCache {
         log.error({ ino, chunk: id }, 'chunk missing from Redis');
         throw new FsError('EIO', `inode ${ino}: chunk ${id} is missing`);
       }
-      if (streamed) this.holdStreamed(id, b);
-      else this.lru.set(id, b);
+      (streamed ? this.stream : this.lru).set(id, b);
       return b;
     }).finally(() => this.inflight.delete(id));
     this.inflight.set(id, p);
     return p;
   }
 
-  private holdStreamed(id: string, b: Buffer): void {
-    this.stream.set(id, b);
-    this.streamBytes += b.length;
-    // Readers that stopped half-way: their oldest chunks go, as an eviction would.
-    while (this.streamBytes > STREAM_BYTES && this.stream.size > 1) this.done(this.stream.keys().next().value!);
-  }
-
-  get bytes(): number { return this.lru.calculatedSize + this.streamBytes; }
+  get bytes(): number { return this.lru.calculatedSize + this.stream.calculatedSize; }
   get maxBytes(): number { return this.lru.maxSize; }
 }
