@@ -2,12 +2,14 @@
 // bounded deadline (polled, never slept), without remounting.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   dumpLogsOnFailure,
   expectErrno,
   mountHost,
   Prng,
+  redisUrl,
   run,
   runOk,
   sha256,
@@ -369,6 +371,45 @@ describe('two mounts of one volume', () => {
     const [a, b] = await freshDir('reverse');
     await fs.writeFile(path.join(b, 'from-b'), 'hello from B');
     await seen('B to A', async () => expect(await fs.readFile(path.join(a, 'from-b'), 'utf8')).toBe('hello from B'));
+  });
+
+  it('keep every inode\'s attributes packed for listings equal to its own fields, after all of the above', async () => {
+    // Every script that changes an inode repacks it (lua/prelude.lua); one that forgot would
+    // show up here as an inode whose packed copy disagrees with its fields.
+    const redis = new Redis(redisUrl());
+    try {
+      const fields = ['t', 'm', 'u', 'g', 'n', 's', 'r', 'v', 'k', 'at', 'mt', 'ct'];
+      let checked = 0;
+      for await (const keys of redis.scanStream({ match: `rfs:{${volume}}:i:*`, count: 1000 })) {
+        for (const key of keys as string[]) {
+          const [pa, pt, ...raw] = await redis.hmget(key, 'pa', 'pt', ...fields);
+          if (pa === null && key.endsWith(':i:1')) continue; // the root, made by initVolume, is never listed
+          expect(`${pa},${pt}`, key).toBe(raw.map((f) => f ?? '').join(','));
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThan(1000);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('list the attributes an inode has, not a packed copy left stale by a writer that did not repack', async () => {
+    const [a, b] = await freshDir('stale-pack');
+    await fs.writeFile(path.join(a, 'f'), 'ten bytes!');
+    const redis = new Redis(redisUrl());
+    try {
+      const ino = (await fs.stat(path.join(a, 'f'))).ino;
+      const key = `rfs:{${volume}}:i:${ino}`;
+      const [pa, pt] = await redis.hmget(key, 'pa', 'pt');
+      expect(pa).toMatch(/^f,.*,10,/);
+      // What an older writer would leave: new fields (size 999, a later ctime), the old packed copy.
+      await redis.hset(key, 's', '999', 'ct', String(BigInt(pt!.split(',')[2]!) + 1n));
+      expect(await fs.readdir(b)).toEqual(['f']);
+      expect((await fs.stat(path.join(b, 'f'))).size).toBe(999);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('keep both daemons alive throughout', () => {

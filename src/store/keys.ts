@@ -10,7 +10,9 @@
  *   rfs:{V}:i:<ino>      hash   t type, m st_mode, u uid, g gid, n nlink, s size,
  *                                at/mt/ct times in ns, r rdev, v generation,
  *                                p parent (directories only), l target (symlinks only),
- *                                k number of chunks holding data (for st_blocks)
+ *                                k number of chunks holding data (for st_blocks),
+ *                                pa/pt the same attributes packed for listings, derived
+ *                                (lua/prelude.lua: trusted only while pt ends with ct)
  *   rfs:{V}:e:<ino>      hash   directory entries: name -> <type char><ino>, e.g. "f42"
  *   rfs:{V}:c:<ino>      hash   chunk map of a file: chunk index -> chunk id
  *   rfs:{V}:d:<ino>      string inline content of a small file (no chunk map then)

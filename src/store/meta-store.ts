@@ -396,7 +396,7 @@ function parseLoaded(ino: Ino, [h, inline, map]: LoadReply): LoadedFile | undefi
 }
 
 /** The inode fields packed_attrs (lua/prelude.lua) packs, in its order. */
-const LOAD_ATTRS_FIELDS = ['t', 'm', 'u', 'g', 'n', 's', 'at', 'mt', 'ct', 'r', 'v', 'k'] as const;
+const LOAD_ATTRS_FIELDS = ['t', 'm', 'u', 'g', 'n', 's', 'r', 'v', 'k', 'at', 'mt', 'ct'] as const;
 
 // An inode's fields packed by a script ('' or missing: the inode is gone).
 function parsePackedAttr(ino: Ino, packed: string | undefined): Attr | undefined {
@@ -443,7 +443,7 @@ export function parseAttr(ino: Ino, h: Record<string, string>): Attr | undefined
   return attrFromFields(ino, LOAD_ATTRS_FIELDS.map((f) => h[f] ?? ''));
 }
 
-// The fields t m u g n s at mt ct r v k in that order ('' when absent). One straight pass with
+// The fields t m u g n s r v k at mt ct in that order ('' when absent). One straight pass with
 // no closures: a listing parses thousands at a time.
 function attrFromFields(ino: Ino, v: readonly string[]): Attr | undefined {
   const t = v[0]!;
@@ -459,12 +459,12 @@ function attrFromFields(ino: Ino, v: readonly string[]): Attr | undefined {
     gid: fieldNum(ino, v, 3),
     nlink: fieldNum(ino, v, 4),
     size,
-    atimeNs: fieldNs(ino, v, 6),
-    mtimeNs: fieldNs(ino, v, 7),
-    ctimeNs: fieldNs(ino, v, 8),
-    rdev: fieldNum(ino, v, 9),
-    gen: fieldNum(ino, v, 10),
-    chunks: fieldNum(ino, v, 11),
+    atimeNs: fieldNs(ino, v, 9),
+    mtimeNs: fieldNs(ino, v, 10),
+    ctimeNs: fieldNs(ino, v, 11),
+    rdev: fieldNum(ino, v, 6),
+    gen: fieldNum(ino, v, 7),
+    chunks: fieldNum(ino, v, 8),
   };
 }
 

@@ -31,5 +31,6 @@ if size > 0 then redis.call('HINCRBY', K_ctr, 'bytes', ARGV[14]) end
 redis.call('HSET', K_entries(parent), name, t .. ino)
 redis.call('HINCRBY', K_ctr, 'inodes', 1)
 if t == 'd' then touch_dir(parent, 1) else touch_dir(parent, 0) end
+attrs_changed(ino)
 inv_entry(parent, name)
 return publish()

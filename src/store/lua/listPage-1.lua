@@ -5,7 +5,10 @@
 -- be served before the rest of the directory is scanned.
 -- Input:  KEYS[1] vol; ARGV session(unused), now(unused), dir, cursor, count (HSCAN's hint)
 -- Output: the next cursor ('0': done), then per entry its name, entry value and packed_attrs
---         (prelude.lua; '' when the inode is gone), all joined by '\0', which no name holds
+--         (prelude.lua; '' when the inode is gone), all joined by '\0', which no name holds.
+--         Attributes come from the inode's packed copy (prelude.lua), trusted only while pt
+--         ends with the inode's ct: every change sets ct, so a writer that did not repack
+--         (an older redisfs) is never believed; the fields are read then.
 local r = redis.call('HSCAN', K_entries(ARGV[3]), ARGV[4], 'COUNT', ARGV[5])
 local flat = r[2]
 local out = { r[1] }
@@ -13,6 +16,14 @@ for i = 1, #flat - 1, 2 do
   local v = flat[i + 1]
   out[#out + 1] = flat[i]
   out[#out + 1] = v
-  out[#out + 1] = packed_attrs(string.sub(v, 2))
+  local ino = string.sub(v, 2)
+  local f = redis.call('HMGET', K_inode(ino), 'pa', 'pt', 'ct')
+  local pt, ct = f[2], f[3]
+  local comma = pt and ct and #pt - #ct
+  if f[1] and comma and string.byte(pt, comma) == 44 and string.find(pt, ct, comma + 1, true) then
+    out[#out + 1] = f[1] .. ',' .. pt
+  else
+    out[#out + 1] = packed_attrs(ino)
+  end
 end
 return table.concat(out, '\0')
