@@ -5,7 +5,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 out=native/build/Release/redisfs_fuse.node
-if [ -f "$out" ] && [ "$out" -nt native/redisfs_fuse.c ] && [ "$out" -nt native/binding.gyp ]; then
+sum=native/build/Release/redisfs_checksum.node
+# The checksum addon (native/checksum.c) is built when libisal-dev is there; without it chunks
+# are checksummed by Node's zlib, slower, with the same values.
+if [ -f "$out" ] && [ "$out" -nt native/redisfs_fuse.c ] && [ "$out" -nt native/binding.gyp ] \
+  && { ! pkg-config --exists libisal 2>/dev/null || { [ -f "$sum" ] && [ "$sum" -nt native/checksum.c ]; }; }; then
   exit 0
 fi
 if ! pkg-config --exists fuse3 2>/dev/null; then

@@ -12,11 +12,12 @@ cd "$(dirname "$0")/.."
 say() { echo "setup: $*" >&2; }
 
 # Runtime: libfuse2 fuse3 redis-server. Building fuse-native: libfuse-dev pkg-config make g++
-# python3 patch. Building the lowlevel binding: libfuse3-dev (+ pkg-config make g++ python3).
+# python3 patch. Building the lowlevel binding: libfuse3-dev (+ pkg-config make g++ python3);
+# the chunk checksum addon: libisal-dev (Intel ISA-L; without it Node's zlib, slower).
 # Tests: rsync git attr (setfattr/getfattr), tar/diff/find/du (essential anyway); the addon's
 # leak test needs libasan, which g++ brings (g++-12 -> libgcc-12-dev -> libasan8), and
 # python3 (signals, xattrs).
-PKGS="libfuse2 fuse3 redis-server libfuse-dev libfuse3-dev pkg-config make g++ python3 patch rsync git attr openssl"
+PKGS="libfuse2 fuse3 redis-server libfuse-dev libfuse3-dev libisal-dev pkg-config make g++ python3 patch rsync git attr openssl"
 
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=""

@@ -1,8 +1,9 @@
 // ChunkStore reads and writes immutable data chunks, named by ids that are never reused.
-// Each stored chunk ends with a CRC-32 of its bytes (4 bytes, little-endian), which every read
-// verifies: a damaged or truncated chunk is EIO for the file that needs it, never wrong data.
+// Each stored chunk ends with a CRC-32 of its bytes (4 bytes, little-endian; checksum.ts), which
+// every read verifies: a damaged or truncated chunk is EIO for the file that needs it, never
+// wrong data.
 import type { Writable } from 'node:stream';
-import { crc32 } from 'node:zlib';
+import { crc32 } from './checksum.js';
 import { Command } from 'ioredis';
 import { FsError } from '../core/errors.js';
 import type { ChunkReader } from './chunk-reader.js';
