@@ -13,11 +13,13 @@ say() { echo "setup: $*" >&2; }
 
 # Runtime: libfuse2 fuse3 redis-server. Building fuse-native: libfuse-dev pkg-config make g++
 # python3 patch. Building the lowlevel binding: libfuse3-dev (+ pkg-config make g++ python3);
-# the chunk checksum addon: libisal-dev (Intel ISA-L; without it Node's zlib, slower).
+# the chunk checksum addon: libisal-dev (Intel ISA-L), optional.
 # Tests: rsync git attr (setfattr/getfattr), tar/diff/find/du (essential anyway); the addon's
 # leak test needs libasan, which g++ brings (g++-12 -> libgcc-12-dev -> libasan8), and
 # python3 (signals, xattrs).
-PKGS="libfuse2 fuse3 redis-server libfuse-dev libfuse3-dev libisal-dev pkg-config make g++ python3 patch rsync git attr openssl"
+PKGS="libfuse2 fuse3 redis-server libfuse-dev libfuse3-dev pkg-config make g++ python3 patch rsync git attr openssl"
+# Wanted, not needed: without it chunk checksums fall back to Node's zlib (same values, slower).
+OPTIONAL_PKGS="libisal-dev"
 
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=""
@@ -42,6 +44,17 @@ if command -v dpkg-query >/dev/null 2>&1; then
       rm -f "$log"
     fi
   fi
+  for p in $OPTIONAL_PKGS; do
+    dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' && continue
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 \
+      && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" \
+        || { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+          && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p"; }; } >/dev/null 2>&1; then
+      say "installed $p"
+    else
+      say "$p not installed: going on without it"
+    fi
+  done
 else
   say "no dpkg-query: not Debian; make sure these (or their equivalents) are installed: $PKGS"
 fi

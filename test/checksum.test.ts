@@ -4,9 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CHECKSUM_IMPL, crc32 } from '../src/store/checksum.js';
-
-const ADDON = new URL('../native/build/Release/redisfs_checksum.node', import.meta.url).pathname;
+import { CHECKSUM_ADDON, CHECKSUM_IMPL, crc32 } from '../src/store/checksum.js';
 
 describe('chunk checksums', () => {
   it('are zlib\'s CRC-32 for every length and alignment, from empty to a whole chunk', () => {
@@ -21,6 +19,6 @@ describe('chunk checksums', () => {
   });
 
   it('are computed by ISA-L when its addon is built (setup installs libisal-dev)', () => {
-    expect(CHECKSUM_IMPL).toBe(existsSync(ADDON) ? 'isa-l' : 'zlib');
+    expect(CHECKSUM_IMPL).toBe(existsSync(CHECKSUM_ADDON) ? 'isa-l' : 'zlib');
   });
 });

@@ -24,10 +24,13 @@ local ROOT = '1'
 
 -- An inode's attributes are the fields t m u g n s r v k at mt ct of its hash, and every reply
 -- packs them in that order, joined by ',' ('' for an absent field). The hash also keeps them so
--- packed, in two derived fields for listings (listPage-1.lua), pa (t..k) and pt (at mt ct, each
--- at most 20 digits, so pt stays within a listpack's 64-byte values): reading two fields per
--- listed name instead of twelve took ~40 % off Redis's time per name. Every script repacks
--- the inodes it changed when it publishes. Everything but a listing reads the fields themselves.
+-- packed, in two derived fields for listings (listPage-1.lua), pa (t..k, ~25 bytes for usual
+-- values) and pt (at mt ct: three int64 times, at most 62 bytes), so that a hash keeps its
+-- compact listpack encoding (values up to 64 bytes; an inode with huge ids or sizes only loses
+-- it): reading two fields per listed name instead of twelve took ~40 % off Redis's time per
+-- name. Every script repacks the inodes it changed when it publishes, so a script that changes
+-- an inode's fields must set its ct and name it in inv_inode or attrs_changed: a listing trusts
+-- the copy only while pt ends with ct. Everything but a listing reads the fields themselves.
 
 -- packed_attrs returns an inode's attributes as one string, or '' when the inode is gone: one
 -- string per inode, because turning many reply strings into JS strings costs the daemon more
