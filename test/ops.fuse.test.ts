@@ -159,7 +159,7 @@ describe('live mounts', () => {
 });
 
 describe('redisfs fsck', () => {
-  it('finds a missing chunk, a dangling entry and a wrong nlink by path, and repairs them', async () => {
+  it('finds a missing chunk, a dangling entry, a wrong nlink and a stale listing copy by path, and repairs them', async () => {
     const volume = uniqueVolume('fsck');
     const A = await mount(volume, 'A');
     await fs.mkdir(A.p('dir'));
@@ -179,18 +179,21 @@ describe('redisfs fsck', () => {
     expect(chunk).toBeTruthy();
     await redis.del(`rfs:${volume}:k:${chunk}`); // a missing chunk
     await redis.hset(`${P}e:${dirIno}`, 'ghost', 'f987654'); // a dangling entry
-    await redis.hset(`${P}i:${smallIno}`, 'n', '5'); // a wrong nlink
+    // A wrong nlink, set by hand without touching ctime: the attributes the inode keeps packed
+    // for listings (still nlink 1) would be trusted, and now differ from its fields.
+    await redis.hset(`${P}i:${smallIno}`, 'n', '5');
 
     const found = await runCli(['fsck', ...volArgs(volume)]);
     expect(found.code).toBe(1);
     expect(found.stdout).toMatch(/missing-chunk +\/dir\/big: missing chunk\(s\) #1/);
     expect(found.stdout).toMatch(/dangling-entry +\/dir\/ghost/);
     expect(found.stdout).toMatch(/wrong-nlink +\/dir\/small: nlink 5, but 1 name/);
-    expect(found.stdout).toMatch(/3 problem\(s\)/);
+    expect(found.stdout).toMatch(/stale-listing-copy +\/dir\/small: the attributes packed for listings differ/);
+    expect(found.stdout).toMatch(/4 problem\(s\)/);
 
     const fixed = await runCli(['fsck', ...volArgs(volume), '--repair']);
     expect(fixed.code, fixed.stdout).toBe(0);
-    expect(fixed.stdout).toMatch(/3 problem\(s\), 3 repaired/);
+    expect(fixed.stdout).toMatch(/4 problem\(s\), 4 repaired/);
     const again = await runCli(['fsck', ...volArgs(volume)]);
     expect(again.code, again.stdout).toBe(0);
     expect(again.stdout).toMatch(/0 problem\(s\)/);

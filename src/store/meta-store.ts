@@ -353,6 +353,14 @@ export class MetaStore {
     return this.change('dropEntry', [parent, name, valueSeen]);
   }
 
+  /**
+   * dropListingCopy deletes the attributes an inode keeps packed for listings (lua/prelude.lua),
+   * after fsck found them wrong: listings read its fields until a change packs them again.
+   */
+  async dropListingCopy(ino: Ino): Promise<void> {
+    await mapErrors('fsck', () => this.redis.hdel(this.keys.inode(ino), 'pa', 'pt'));
+  }
+
   /** setNlink corrects a link count (if it is still the one seen). */
   setNlink(ino: Ino, seen: number, want: number): Promise<Invalidation[]> {
     return this.change('setNlink', [ino, seen, want]);
@@ -396,7 +404,8 @@ function parseLoaded(ino: Ino, [h, inline, map]: LoadReply): LoadedFile | undefi
 }
 
 /** The inode fields packed_attrs (lua/prelude.lua) packs, in its order. */
-const LOAD_ATTRS_FIELDS = ['t', 'm', 'u', 'g', 'n', 's', 'r', 'v', 'k', 'at', 'mt', 'ct'] as const;
+export const ATTR_FIELDS = ['t', 'm', 'u', 'g', 'n', 's', 'r', 'v', 'k', 'at', 'mt', 'ct'] as const;
+const LOAD_ATTRS_FIELDS = ATTR_FIELDS;
 
 // An inode's fields packed by a script ('' or missing: the inode is gone).
 function parsePackedAttr(ino: Ino, packed: string | undefined): Attr | undefined {

@@ -2,14 +2,15 @@
 // inode number, plus a path per hard-linked or damaged file):
 // 1. inodes: SCAN every inode hash; record each file's link count; check each file's content
 //    (chunk-map indices within the size, every referenced chunk present, inline data no
-//    longer than the size);
+//    longer than the size); check the attributes packed for listings (lua/prelude.lua) where
+//    a listing would trust them: they must be the inode's fields;
 // 2. tree: walk from the root with HSCAN: every entry must name an existing inode of the
 //    entry's type; count names per inode; a directory's nlink is 2 + its subdirectories;
 // 3. every inode must be reached by the walk, or be an open-unlinked file (an orphan) held
 //    by a live mount; every file's nlink must equal the names found.
 // On a volume in use, anything changed after fsck started (ctime, or an inode number handed
 // out since) is left alone, and each repair is one script that re-checks what fsck saw.
-import type { MetaStore } from '../../store/meta-store.js';
+import { ATTR_FIELDS, type MetaStore } from '../../store/meta-store.js';
 import { listMounts } from '../../store/mounts.js';
 import { nowNs } from '../../core/types.js';
 import type { RedisConn } from '../volume-target.js';
@@ -18,7 +19,7 @@ import { BitSet, ByteCounts } from './bitset.js';
 
 export type ProblemKind =
   | 'dangling-entry' | 'wrong-type' | 'wrong-nlink' | 'wrong-dir-nlink' | 'unreachable' | 'dead-orphan'
-  | 'missing-chunk' | 'chunk-past-size' | 'inline-too-long' | 'corrupt-inode';
+  | 'missing-chunk' | 'chunk-past-size' | 'inline-too-long' | 'corrupt-inode' | 'stale-listing-copy';
 
 export interface Problem {
   kind: ProblemKind;
@@ -69,16 +70,22 @@ export async function runFsck(redis: RedisConn, meta: MetaStore, repair: boolean
     const inos = keys.map((key) => k.inoOf(key)).filter((i) => Number.isSafeInteger(i) && i > 0 && i <= maxIno);
     if (inos.length === 0) continue;
     const p = redis.pipeline();
-    for (const ino of inos) p.hmget(k.inode(ino), 't', 'n', 's', 'ct').hgetall(k.chunkMap(ino)).strlen(k.inline(ino));
+    for (const ino of inos) p.hmget(k.inode(ino), ...ATTR_FIELDS, 'pa', 'pt').hgetall(k.chunkMap(ino)).strlen(k.inline(ino));
     const res = (await p.exec()) ?? [];
     const chunkChecks: Array<{ ino: number; idx: number; id: string }> = [];
     inos.forEach((ino, i) => {
-      const [t, n, s, ct] = res[3 * i]![1] as Array<string | null>;
+      const f = res[3 * i]![1] as Array<string | null>;
+      const [t, n, s, ct, pa, pt] = [f[0], f[4], f[5], f[11], f[12], f[13]];
       const map = res[3 * i + 1]![1] as Record<string, string>;
       const inlineLen = Number(res[3 * i + 2]![1]);
       if (t === null || t === undefined) return; // deleted since the SCAN
       report.inodes++;
       if (BigInt(ct ?? '0') >= startNs) return; // changed since fsck started
+      // The copy is trusted while pt ends with ct: a field changed without ct (a hand edit)
+      // would be listed wrong.
+      if (pa && pt && ct && pt.endsWith(`,${ct}`) && `${pa},${pt}` !== f.slice(0, 12).map((x) => x ?? '').join(',')) {
+        addIssue(content, ino, { kind: 'stale-listing-copy', detail: 'the attributes packed for listings differ from its fields' });
+      }
       if (t === 'd') {
         isDir.add(ino);
         return;
@@ -217,7 +224,10 @@ export async function runFsck(redis: RedisConn, meta: MetaStore, repair: boolean
   for (const [ino, issues] of content) {
     for (const issue of issues) {
       const prob: Problem = { kind: issue.kind, path: pathOf.get(ino) ?? `<inode ${ino}>`, ino, detail: issue.detail };
-      if (repair && issue.refs && (await meta.dropChunkRefs(ino, issue.refs)).length > 0) {
+      if (repair && issue.kind === 'stale-listing-copy') {
+        await meta.dropListingCopy(ino);
+        prob.repaired = 'copy dropped: listings read its fields';
+      } else if (repair && issue.refs && (await meta.dropChunkRefs(ino, issue.refs)).length > 0) {
         prob.repaired = issue.kind === 'missing-chunk' ? 'map entries removed: those ranges now read as zeros' : 'chunks past the size dropped';
       }
       report.problems.push(prob);
