@@ -139,21 +139,23 @@ export class MetaStore {
   }
 
   /**
-   * lookupName returns the entry a name holds and its inode's attributes in one round trip;
-   * undefined when the name is absent. The attributes are undefined when the inode is gone
-   * meanwhile or damaged (its own getAttr says EIO).
+   * lookupName returns the entry a name holds and its inode's attributes in one round trip,
+   * with a small file's inline content (undefined: the file has chunks, or it is no regular
+   * file); undefined when the name is absent. The attributes are undefined when the inode is
+   * gone meanwhile or damaged (its own getAttr says EIO), and the content then too.
    */
-  async lookupName(parent: Ino, name: string): Promise<{ entry: { ino: Ino; type: FileType }; attr: Attr | undefined } | undefined> {
-    const r = (await mapErrors('lookup', () => this.run('lookupName', this.keys.vol, [this.session, '0', parent, name]))) as [string, string] | null;
+  async lookupName(parent: Ino, name: string): Promise<{ entry: { ino: Ino; type: FileType }; attr: Attr | undefined; content?: Content } | undefined> {
+    const r = (await mapErrors('lookup', () => this.run('lookupName', this.keys.vol, [this.session, '0', parent, name], true))) as [Buffer, Buffer, Buffer | null] | null;
     if (!r) return undefined;
-    const entry = parseEntryValue(r[0]);
+    const entry = parseEntryValue(r[0].toString());
     let attr: Attr | undefined;
     try {
-      attr = parsePackedAttr(entry.ino, r[1]);
+      attr = parsePackedAttr(entry.ino, r[1].toString());
     } catch {
       attr = undefined;
     }
-    return { entry, attr };
+    if (!attr || !r[2]) return { entry, attr };
+    return { entry, attr, content: { kind: 'inline', data: r[2] } };
   }
 
   /** lookup returns the inode and type a directory entry names, or undefined. */

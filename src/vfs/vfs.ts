@@ -146,7 +146,8 @@ export class Vfs {
 
   /**
    * lookupEntry returns the inode a name in a directory refers to. A name not cached is read
-   * with its inode's attributes in one round trip: whoever looks a name up wants those next.
+   * with its inode's attributes, and a small file's content, in one round trip: whoever looks
+   * a name up wants those next.
    */
   async lookupEntry(parent: Ino, name: string): Promise<CachedEntry> {
     checkName(name);
@@ -162,6 +163,7 @@ export class Vfs {
     this.metaCache.storeEntry(parent, name, found?.entry ?? null, mark);
     if (!found) throw new FsError('ENOENT');
     if (found.attr) this.metaCache.storeAttr(found.attr, mark);
+    if (found.content) this.metaCache.storeContent(found.entry.ino, found.content, mark);
     return found.entry;
   }
 
