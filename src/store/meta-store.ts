@@ -129,13 +129,7 @@ export class MetaStore {
     const packed = ((await mapErrors('getattr', () => this.run('loadAttrs', this.keys.vol, [this.session, '0', inos.join(',')]))) as string).split('\n');
     // A field holding a newline (damaged data) would shift every inode after it.
     if (packed.length !== inos.length) throw new FsError('EIO', `getattr: ${packed.length} attribute lines for ${inos.length} inodes`);
-    return inos.map((ino, i) => {
-      try {
-        return parsePackedAttr(ino, packed[i]);
-      } catch {
-        return undefined;
-      }
-    });
+    return inos.map((ino, i) => attrOrUndefined(ino, packed[i]));
   }
 
   /**
@@ -148,12 +142,7 @@ export class MetaStore {
     const r = (await mapErrors('lookup', () => this.run('lookupName', this.keys.vol, [this.session, '0', parent, name], true))) as [Buffer, Buffer, Buffer | null] | null;
     if (!r) return undefined;
     const entry = parseEntryValue(r[0].toString());
-    let attr: Attr | undefined;
-    try {
-      attr = parsePackedAttr(entry.ino, r[1].toString());
-    } catch {
-      attr = undefined;
-    }
+    const attr = attrOrUndefined(entry.ino, r[1].toString());
     if (!attr || !r[2]) return { entry, attr };
     return { entry, attr, content: { kind: 'inline', data: r[2] } };
   }
@@ -188,14 +177,8 @@ export class MetaStore {
     for (let i = 1; i < flat.length; i += 3) {
       const e = listedEntry(dir, flat[i]!, flat[i + 1]!);
       if (!e) continue;
-      let attr: Attr | undefined;
-      try {
-        attr = parsePackedAttr(e.ino, flat[i + 2]);
-      } catch {
-        attr = undefined; // a damaged inode fails on its own lookup, not in its directory's listing
-      }
       entries.push(e);
-      attrs.push(attr);
+      attrs.push(attrOrUndefined(e.ino, flat[i + 2]));
     }
     return { entries, attrs, cursor: flat[0]! };
   }
@@ -407,12 +390,21 @@ function parseLoaded(ino: Ino, [h, inline, map]: LoadReply): LoadedFile | undefi
 
 /** The inode fields packed_attrs (lua/prelude.lua) packs, in its order. */
 export const ATTR_FIELDS = ['t', 'm', 'u', 'g', 'n', 's', 'r', 'v', 'k', 'at', 'mt', 'ct'] as const;
-const LOAD_ATTRS_FIELDS = ATTR_FIELDS;
+
+// An inode's attributes in a reply that carries several inodes' (a listing, a lookup, many
+// getattrs): undefined for one that is gone or damaged, which fails on its own getAttr instead.
+function attrOrUndefined(ino: Ino, packed: string | undefined): Attr | undefined {
+  try {
+    return parsePackedAttr(ino, packed);
+  } catch {
+    return undefined;
+  }
+}
 
 // An inode's fields packed by a script ('' or missing: the inode is gone).
 function parsePackedAttr(ino: Ino, packed: string | undefined): Attr | undefined {
   const v = packed ? packed.split(',') : [];
-  return v.length === LOAD_ATTRS_FIELDS.length ? attrFromFields(ino, v) : undefined;
+  return v.length === ATTR_FIELDS.length ? attrFromFields(ino, v) : undefined;
 }
 
 function pairs(flat: string[]): Record<string, string> {
@@ -451,7 +443,7 @@ export function parseEntryValue(v: string): { ino: Ino; type: FileType } {
 export function parseAttr(ino: Ino, h: Record<string, string>): Attr | undefined {
   if (h.t === undefined) return undefined;
   if (h.t === '') throw new FsError('EIO', `inode ${ino}: unknown type ''`);
-  return attrFromFields(ino, LOAD_ATTRS_FIELDS.map((f) => h[f] ?? ''));
+  return attrFromFields(ino, ATTR_FIELDS.map((f) => h[f] ?? ''));
 }
 
 // The fields t m u g n s r v k at mt ct in that order ('' when absent). One straight pass with
@@ -482,7 +474,7 @@ function attrFromFields(ino: Ino, v: readonly string[]): Attr | undefined {
 function fieldNum(ino: Ino, v: readonly string[], i: number): number {
   const s = v[i];
   const n = s ? Number(s) : 0;
-  if (!Number.isFinite(n)) throw new FsError('EIO', `inode ${ino}: corrupt field ${LOAD_ATTRS_FIELDS[i]}`);
+  if (!Number.isFinite(n)) throw new FsError('EIO', `inode ${ino}: corrupt field ${ATTR_FIELDS[i]}`);
   return n;
 }
 
@@ -491,7 +483,7 @@ function fieldNs(ino: Ino, v: readonly string[], i: number): bigint {
   try {
     return s ? BigInt(s) : 0n;
   } catch {
-    throw new FsError('EIO', `inode ${ino}: corrupt field ${LOAD_ATTRS_FIELDS[i]}`);
+    throw new FsError('EIO', `inode ${ino}: corrupt field ${ATTR_FIELDS[i]}`);
   }
 }
 

@@ -75,7 +75,9 @@ export async function runFsck(redis: RedisConn, meta: MetaStore, repair: boolean
     const chunkChecks: Array<{ ino: number; idx: number; id: string }> = [];
     inos.forEach((ino, i) => {
       const f = res[3 * i]![1] as Array<string | null>;
-      const [t, n, s, ct, pa, pt] = [f[0], f[4], f[5], f[11], f[12], f[13]];
+      const field = (name: (typeof ATTR_FIELDS)[number]): string | null | undefined => f[ATTR_FIELDS.indexOf(name)];
+      const [t, n, s, ct] = [field('t'), field('n'), field('s'), field('ct')];
+      const [pa, pt] = f.slice(ATTR_FIELDS.length);
       const map = res[3 * i + 1]![1] as Record<string, string>;
       const inlineLen = Number(res[3 * i + 2]![1]);
       if (t === null || t === undefined) return; // deleted since the SCAN
@@ -83,7 +85,7 @@ export async function runFsck(redis: RedisConn, meta: MetaStore, repair: boolean
       if (BigInt(ct ?? '0') >= startNs) return; // changed since fsck started
       // The copy is trusted while pt ends with ct: a field changed without ct (a hand edit)
       // would be listed wrong.
-      if (pa && pt && ct && pt.endsWith(`,${ct}`) && `${pa},${pt}` !== f.slice(0, 12).map((x) => x ?? '').join(',')) {
+      if (pa && pt && ct && pt.endsWith(`,${ct}`) && `${pa},${pt}` !== f.slice(0, ATTR_FIELDS.length).map((x) => x ?? '').join(',')) {
         addIssue(content, ino, { kind: 'stale-listing-copy', detail: 'the attributes packed for listings differ from its fields' });
       }
       if (t === 'd') {

@@ -32,20 +32,27 @@ local ROOT = '1'
 -- an inode's fields must set its ct and name it in inv_inode or attrs_changed: a listing trusts
 -- the copy only while pt ends with ct. Everything but a listing reads the fields themselves.
 
+-- attr_fields returns an inode's attribute fields in that order ('' for an absent one, and
+-- ct_absent true then), or nil when the inode is gone.
+local function attr_fields(ino)
+  local f = redis.call('HMGET', K_inode(ino), 't', 'm', 'u', 'g', 'n', 's', 'r', 'v', 'k', 'at', 'mt', 'ct')
+  if not f[1] then return nil end
+  local ct_absent = not f[12]
+  for j = 2, #f do if not f[j] then f[j] = '' end end
+  return f, ct_absent
+end
+
 -- packed_attrs returns an inode's attributes as one string, or '' when the inode is gone: one
 -- string per inode, because turning many reply strings into JS strings costs the daemon more
 -- than this costs Redis.
 local function packed_attrs(ino)
-  local f = redis.call('HMGET', K_inode(ino), 't', 'm', 'u', 'g', 'n', 's', 'r', 'v', 'k', 'at', 'mt', 'ct')
-  if not f[1] then return '' end
-  for j = 2, #f do if not f[j] then f[j] = '' end end
-  return table.concat(f, ',')
+  local f = attr_fields(ino)
+  return f and table.concat(f, ',') or ''
 end
 
 local function repack_attrs(ino)
-  local f = redis.call('HMGET', K_inode(ino), 't', 'm', 'u', 'g', 'n', 's', 'r', 'v', 'k', 'at', 'mt', 'ct')
-  if not f[1] or not f[12] then return end -- gone (or damaged: a listing reads the fields then)
-  for j = 2, 11 do if not f[j] then f[j] = '' end end
+  local f, ct_absent = attr_fields(ino)
+  if not f or ct_absent then return end -- gone (or damaged: a listing reads the fields then)
   redis.call('HSET', K_inode(ino), 'pa', table.concat(f, ',', 1, 9), 'pt', table.concat(f, ',', 10, 12))
 end
 
