@@ -17,7 +17,7 @@ import { cpuSeconds, memKiB, stopAll } from './procs.js';
 import { RedisStats } from './redis-stats.js';
 import { aggregate, runJob, runJobs } from './run-workers.js';
 import {
-  aheadOfPeer, bindingRatio, bindingVerdicts, ratio, renderBindingTable, renderTable, verdict, type BindingFigures, type Figures,
+  aheadOfPeer, bindingRatio, bindingVerdicts, formatRatio, ratio, referenceScaling, renderBindingTable, renderTable, verdict, type BindingFigures, type Figures,
 } from './table.js';
 import {
   localTarget, mountRedisfs, nullTarget, nfsNote, redisfsTarget, removeTree, sshfsTarget, startRedis, type Target,
@@ -354,6 +354,11 @@ function report(measured: TargetName[]): void {
   const missed = judged.filter((x) => !x.v!.met);
   out.push('');
   out.push(`goals met: ${judged.length - missed.length} of ${judged.length}${missed.length ? `; missed: ${missed.map((x) => x.m.label).join('; ')}` : ''}`);
+  const nullScaling = rows.flatMap((m) => {
+    const r = referenceScaling(m, figures, 'null');
+    return r === undefined ? [] : [`${m.label.replace(/^4 procs: /, '').replace(/, [AB]$/, '')} ${formatRatio(r)}`];
+  });
+  if (nullScaling.length) out.push(`the null's own 4 procs ÷ 1 proc (the ceiling of the ×1p goals here): ${nullScaling.join(', ')}`);
   if (measured.includes('sshfs')) {
     const behind = rows.filter((m) => aheadOfPeer(m, figures) === false);
     out.push(`ahead of sshfs on ${rows.filter((m) => aheadOfPeer(m, figures) !== undefined).length - behind.length} compared rows${behind.length ? `; behind on: ${behind.map((m) => m.label).join('; ')}` : ' (all)'}`);

@@ -42,6 +42,18 @@ export function ratio(m: Metric, f: Figures, ref: TargetName): number | undefine
   return ours / theirs;
 }
 
+/**
+ * referenceScaling is a reference's own figure with 4 processes ÷ its one-process figure, on a
+ * row whose goal is such scaling: for the null, what the binding and the kernel allow there on
+ * this machine, which redisfs's ×1p goal is read against.
+ */
+export function referenceScaling(m: Metric, f: Figures, ref: TargetName): number | undefined {
+  if (m.goal?.kind !== 'self') return undefined;
+  const many = f[m.id]?.[ref];
+  const one = f[m.goal.of]?.[ref];
+  return usable(many) && usable(one) && one !== 0 ? many / one : undefined;
+}
+
 /** peerVerdict tells whether redisfs is ahead of sshfs on a row (undefined when not compared). */
 export function aheadOfPeer(m: Metric, f: Figures): boolean | undefined {
   const ours = f[m.id]?.redisfs;
