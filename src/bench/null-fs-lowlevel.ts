@@ -269,7 +269,7 @@ function newAttr(ino: Ino, mode: number, uid: number, gid: number): Attr {
   const isDir = (mode & S_IFMT) === S_IFDIR;
   return {
     ino, type: isDir ? 'd' : 'f', mode, uid, gid, nlink: isDir ? 2 : 1, size: 0,
-    atimeNs: now, mtimeNs: now, ctimeNs: now, rdev: 0, gen: 0, chunks: 0,
+    atimeNs: now, mtimeNs: now, ctimeNs: now, rdev: 0, version: 0, chunks: 0,
   };
 }
 

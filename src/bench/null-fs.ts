@@ -132,7 +132,7 @@ class NullFs {
     const isDir = (mode & S_IFMT) === S_IFDIR;
     return {
       ino, type: isDir ? 'd' : 'f', mode, uid: this.uid, gid: this.gid, nlink: isDir ? 2 : 1, size: 0,
-      atimeNs: now, mtimeNs: now, ctimeNs: now, rdev: 0, gen: 0, chunks: 0,
+      atimeNs: now, mtimeNs: now, ctimeNs: now, rdev: 0, version: 0, chunks: 0,
     };
   }
 

@@ -42,8 +42,11 @@ export interface Attr {
   mtimeNs: bigint;
   ctimeNs: bigint;
   rdev: number;
-  /** Generation: bumped by every content commit, so caches can tell versions apart. */
-  gen: number;
+  /**
+   * Bumped by every change to the inode (stored as `v`): of two copies of its attributes, the
+   * one with the higher version is newer.
+   */
+  version: number;
   /** Chunks holding data (0 for inline content): holes take no space. */
   chunks: number;
 }

@@ -8,7 +8,7 @@
  *   rfs:{V}:ctr          hash   ino (last inode number handed out), session (last session id),
  *                                bytes (sum of file sizes), inodes (live inode count)
  *   rfs:{V}:i:<ino>      hash   t type, m st_mode, u uid, g gid, n nlink, s size,
- *                                at/mt/ct times in ns, r rdev, v generation,
+ *                                at/mt/ct times in ns, r rdev, v version (bumped by every change),
  *                                p parent (directories only), l target (symlinks only),
  *                                k number of chunks holding data (for st_blocks),
  *                                pa/pt the same attributes packed for listings, derived

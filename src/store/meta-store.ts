@@ -6,7 +6,8 @@ import { type Attr, type DirEntry, type FileType, type Ino, ROOT_INO, nowNs } fr
 import { VolumeKeys } from './keys.js';
 import { defineScripts, type RunScript, type ScriptArg } from './scripts.js';
 import { mapErrors } from './redis-errors.js';
-import { parseItem, type Invalidation } from './invalidation.js';
+import { parseItems, type Invalidation } from './invalidation.js';
+import { attrOrUndefined, isFileType, parseAttr } from './attr-codec.js';
 import { log } from '../core/log.js';
 
 export const FORMAT_VERSION = 1;
@@ -223,7 +224,7 @@ export class MetaStore {
     const attr: Attr = {
       ino, type: node.type, mode: node.mode, uid: node.uid, gid: node.gid, nlink: node.type === 'd' ? 2 : 1,
       size: node.type === 'l' ? Buffer.byteLength(node.target ?? '') : 0,
-      atimeNs: now, mtimeNs: now, ctimeNs: now, rdev: node.rdev ?? 0, gen: 0, chunks: 0,
+      atimeNs: now, mtimeNs: now, ctimeNs: now, rdev: node.rdev ?? 0, version: 0, chunks: 0,
     };
     return { attr, changed };
   }
@@ -232,8 +233,8 @@ export class MetaStore {
    * removeEntry unlinks a name (or removes an empty directory when dir is true). keep is an
    * inode the caller holds open: if this was its last name it becomes an orphan, not deleted.
    */
-  removeEntry(parent: Ino, name: string, dir: boolean, keep: Ino = 0, now = nowNs()): Promise<Invalidation[]> {
-    return this.change('removeEntry', [parent, name, dir ? '1' : '0', keep], now);
+  removeEntry(parent: Ino, name: string, dir: boolean, keep: Ino = 0): Promise<Invalidation[]> {
+    return this.change('removeEntry', [parent, name, dir ? '1' : '0', keep]);
   }
 
   /** rename moves an entry, atomically replacing a compatible target (kept if open: see removeEntry). */
@@ -364,12 +365,7 @@ export class MetaStore {
 
   private async change(script: Parameters<RunScript>[0], args: ScriptArg[], now = nowNs()): Promise<Invalidation[]> {
     const items = (await mapErrors(script, () => this.run(script, this.keys.vol, [this.session, now.toString(), ...args]))) as string[];
-    const out: Invalidation[] = [];
-    for (const it of items) {
-      const inv = parseItem(it);
-      if (inv) out.push(inv);
-    }
-    return out;
+    return parseItems(items);
   }
 }
 
@@ -386,25 +382,6 @@ function parseLoaded(ino: Ino, [h, inline, map]: LoadReply): LoadedFile | undefi
   for (let i = 0; i + 1 < map.length; i += 2) chunks.set(Number(map[i]!.toString()), map[i + 1]!.toString());
   if (chunks.size === 0) return { attr, content: { kind: 'inline', data: Buffer.alloc(0) } };
   return { attr, content: { kind: 'chunks', map: chunks } };
-}
-
-/** The inode fields packed_attrs (lua/prelude.lua) packs, in its order. */
-export const ATTR_FIELDS = ['t', 'm', 'u', 'g', 'n', 's', 'r', 'v', 'k', 'at', 'mt', 'ct'] as const;
-
-// An inode's attributes in a reply that carries several inodes' (a listing, a lookup, many
-// getattrs): undefined for one that is gone or damaged, which fails on its own getAttr instead.
-function attrOrUndefined(ino: Ino, packed: string | undefined): Attr | undefined {
-  try {
-    return parsePackedAttr(ino, packed);
-  } catch {
-    return undefined;
-  }
-}
-
-// An inode's fields packed by a script ('' or missing: the inode is gone).
-function parsePackedAttr(ino: Ino, packed: string | undefined): Attr | undefined {
-  const v = packed ? packed.split(',') : [];
-  return v.length === ATTR_FIELDS.length ? attrFromFields(ino, v) : undefined;
 }
 
 function pairs(flat: string[]): Record<string, string> {
@@ -426,8 +403,6 @@ function listedEntry(dir: Ino, name: string, value: string): DirEntry | undefine
   }
 }
 
-const TYPES = new Set<string>(['f', 'd', 'l', 'p', 's', 'c', 'b']);
-
 function validName(name: string): boolean {
   return name.length > 0 && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
 }
@@ -435,56 +410,8 @@ function validName(name: string): boolean {
 export function parseEntryValue(v: string): { ino: Ino; type: FileType } {
   const type = v.charAt(0);
   const ino = Number(v.slice(1));
-  if (!TYPES.has(type) || !Number.isSafeInteger(ino) || ino <= 0) throw new FsError('EIO', `corrupt directory entry '${v}'`);
+  if (!isFileType(type) || !Number.isSafeInteger(ino) || ino <= 0) throw new FsError('EIO', `corrupt directory entry '${v}'`);
   return { ino, type: type as FileType };
-}
-
-/** parseAttr validates an inode hash; a corrupt one is EIO for that inode only. */
-export function parseAttr(ino: Ino, h: Record<string, string>): Attr | undefined {
-  if (h.t === undefined) return undefined;
-  if (h.t === '') throw new FsError('EIO', `inode ${ino}: unknown type ''`);
-  return attrFromFields(ino, ATTR_FIELDS.map((f) => h[f] ?? ''));
-}
-
-// The fields t m u g n s r v k at mt ct in that order ('' when absent). One straight pass with
-// no closures: a listing parses thousands at a time.
-function attrFromFields(ino: Ino, v: readonly string[]): Attr | undefined {
-  const t = v[0]!;
-  if (t === '') return undefined;
-  if (!TYPES.has(t)) throw new FsError('EIO', `inode ${ino}: unknown type '${t}'`);
-  const size = fieldNum(ino, v, 5);
-  if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EIO', `inode ${ino}: impossible size ${v[5]}`);
-  return {
-    ino,
-    type: t as FileType,
-    mode: fieldNum(ino, v, 1),
-    uid: fieldNum(ino, v, 2),
-    gid: fieldNum(ino, v, 3),
-    nlink: fieldNum(ino, v, 4),
-    size,
-    atimeNs: fieldNs(ino, v, 9),
-    mtimeNs: fieldNs(ino, v, 10),
-    ctimeNs: fieldNs(ino, v, 11),
-    rdev: fieldNum(ino, v, 6),
-    gen: fieldNum(ino, v, 7),
-    chunks: fieldNum(ino, v, 8),
-  };
-}
-
-function fieldNum(ino: Ino, v: readonly string[], i: number): number {
-  const s = v[i];
-  const n = s ? Number(s) : 0;
-  if (!Number.isFinite(n)) throw new FsError('EIO', `inode ${ino}: corrupt field ${ATTR_FIELDS[i]}`);
-  return n;
-}
-
-function fieldNs(ino: Ino, v: readonly string[], i: number): bigint {
-  const s = v[i];
-  try {
-    return s ? BigInt(s) : 0n;
-  } catch {
-    throw new FsError('EIO', `inode ${ino}: corrupt field ${ATTR_FIELDS[i]}`);
-  }
 }
 
 export { ROOT_INO };

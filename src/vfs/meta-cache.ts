@@ -76,14 +76,19 @@ export class MetaCache {
   }
 
   /**
-   * apply drops what changed. `exact` is for this mount's own change whose every entry the
-   * caller stores or knows absent right after (create, unlink): complete directories stay so.
+   * apply drops what changed, but for an inode whose new attributes came with the change:
+   * those replace the ones held (a mount that held none does not start holding them), unless
+   * what is held is as new (a reply read after the change may come in before the change's
+   * message does). `exact` is for this mount's own change whose every entry the caller stores
+   * or knows absent right after (create, unlink): complete directories stay so.
    */
   apply(items: readonly Invalidation[], exact = false): void {
     this.epoch++;
     for (const it of items) {
       if (it.kind === 'inode') {
-        this.attrs.delete(it.ino);
+        const held = it.attr && this.attrs.peek(it.ino);
+        if (!held) this.attrs.delete(it.ino);
+        else if (it.attr!.version > held.version) this.attrs.set(it.ino, it.attr!);
         this.contents.delete(it.ino);
         this.xattrs.delete(it.ino);
       } else {

@@ -301,14 +301,12 @@ export class Vfs {
   async unlink(parent: Ino, name: string): Promise<void> {
     checkName(name);
     const keep = await this.openTarget(parent, name);
-    const now = nowNs();
-    this.applyOwn(await this.meta.removeEntry(parent, name, false, keep, now), touchedDir(parent, now, 0), true);
+    this.applyOwn(await this.meta.removeEntry(parent, name, false, keep), true);
   }
 
   async rmdir(parent: Ino, name: string): Promise<void> {
     checkName(name);
-    const now = nowNs();
-    this.applyOwn(await this.meta.removeEntry(parent, name, true, 0, now), touchedDir(parent, now, -1), true);
+    this.applyOwn(await this.meta.removeEntry(parent, name, true, 0), true);
   }
 
   /** rename moves an entry; flags: 1 RENAME_NOREPLACE, 2 RENAME_EXCHANGE. */
@@ -585,7 +583,7 @@ export class Vfs {
     // another host touched the new name, inode or (a new directory's) entries while the
     // create was on its way, its invalidation came first, and nothing is known exactly.
     const exact = !this.recent.crossed(asked, attr.ino, parent, name) && !(type === 'd' && this.recent.dirCrossed(asked, attr.ino));
-    this.applyOwn(changed, touchedDir(parent, attr.ctimeNs, type === 'd' ? 1 : 0), exact);
+    this.applyOwn(changed, exact);
     if (!exact) return attr;
     const mark = this.metaCache.mark();
     this.metaCache.storeAttr(attr, mark);
@@ -608,19 +606,14 @@ export class Vfs {
   }
 
   /**
-   * applyOwn drops what this mount's own change touched. A patch says exactly how a cached
-   * directory changed (new times, a link count delta), so it is updated in place instead of
-   * being read back: every create or unlink in a directory would otherwise cost one more
-   * round trip for the directory's attributes.
+   * applyOwn drops what this mount's own change touched; the attributes the change sent back
+   * replace those held, so a create or unlink in a cached directory costs no round trip to
+   * read the directory's attributes again.
    */
-  private applyOwn(items: readonly Invalidation[], patch?: DirPatch, exact = false): void {
+  private applyOwn(items: readonly Invalidation[], exact = false): void {
     if (items.length === 0) return;
     this.entryNews++;
-    const before = patch ? this.metaCache.attr(patch.dir) : undefined;
     this.metaCache.apply(items, exact);
-    if (patch && before) {
-      this.metaCache.storeAttr({ ...before, mtimeNs: patch.timeNs, ctimeNs: patch.timeNs, nlink: before.nlink + patch.nlinkDelta }, this.metaCache.mark());
-    }
   }
 
   private addHandle(ino: Ino, flags: number): number {
@@ -747,13 +740,6 @@ async function orCached<T>(fetch: Promise<T>, cached: () => T | null | undefined
     if (fallback === undefined || fallback === null) throw err;
     return fallback;
   }
-}
-
-/** How an own change altered a directory: its new mtime/ctime and link count delta. */
-interface DirPatch { dir: Ino; timeNs: bigint; nlinkDelta: number }
-
-function touchedDir(dir: Ino, timeNs: bigint, nlinkDelta: number): DirPatch {
-  return { dir, timeNs, nlinkDelta };
 }
 
 function isAclName(name: string): boolean {

@@ -10,7 +10,8 @@
 //    by a live mount; every file's nlink must equal the names found.
 // On a volume in use, anything changed after fsck started (ctime, or an inode number handed
 // out since) is left alone, and each repair is one script that re-checks what fsck saw.
-import { ATTR_FIELDS, type MetaStore } from '../../store/meta-store.js';
+import type { MetaStore } from '../../store/meta-store.js';
+import { ATTR_FIELDS } from '../../store/attr-codec.js';
 import { listMounts } from '../../store/mounts.js';
 import { nowNs } from '../../core/types.js';
 import type { RedisConn } from '../volume-target.js';

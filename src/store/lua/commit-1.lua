@@ -39,6 +39,5 @@ end
 local k = 0
 if not inline then k = redis.call('HLEN', K_chunks(ino)) end
 redis.call('HSET', K_inode(ino), 's', ARGV[4], 'mt', mtime, 'ct', NOW, 'k', k)
-redis.call('HINCRBY', K_inode(ino), 'v', 1)
 inv_inode(ino)
 return publish()

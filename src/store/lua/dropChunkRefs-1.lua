@@ -16,7 +16,6 @@ end
 if dropped == 0 then return {} end
 if redis.call('EXISTS', K_inode(ino)) == 1 then
   redis.call('HSET', K_inode(ino), 'k', redis.call('HLEN', km), 'ct', NOW)
-  redis.call('HINCRBY', K_inode(ino), 'v', 1)
 end
 inv_inode(ino)
 return publish()

@@ -31,6 +31,12 @@ local ROOT = '1'
 -- name. Every script repacks the inodes it changed when it publishes, so a script that changes
 -- an inode's fields must set its ct and name it in inv_inode or attrs_changed: a listing trusts
 -- the copy only while pt ends with ct. Everything but a listing reads the fields themselves.
+--
+-- v is the inode's version: publish bumps it for every inode named in inv_inode, and sends the
+-- inode's new packed attributes with the invalidation ('a' items, invalidation.ts), so that a
+-- mount holding the inode replaces what it holds instead of reading it again. A mount may hear
+-- of a change after it read a newer state (replies and messages travel on two connections):
+-- the version tells which is newer.
 
 -- attr_fields returns an inode's attribute fields in that order ('' for an absent one, and
 -- ct_absent true then), or nil when the inode is gone.
@@ -50,23 +56,33 @@ local function packed_attrs(ino)
   return f and table.concat(f, ',') or ''
 end
 
-local function repack_attrs(ino)
+-- repack_attrs refreshes an inode's packed copy (bumping its version first if asked) and
+-- returns its packed attributes, '' when it is gone.
+local function repack_attrs(ino, bump)
   local f, ct_absent = attr_fields(ino)
-  if not f or ct_absent then return end -- gone (or damaged: a listing reads the fields then)
-  redis.call('HSET', K_inode(ino), 'pa', table.concat(f, ',', 1, 9), 'pt', table.concat(f, ',', 10, 12))
+  if not f then return '' end
+  if bump then f[8] = tostring(redis.call('HINCRBY', K_inode(ino), 'v', 1)) end
+  -- damaged (no ct): a listing reads the fields then
+  if not ct_absent then
+    redis.call('HSET', K_inode(ino), 'pa', table.concat(f, ',', 1, 9), 'pt', table.concat(f, ',', 10, 12))
+  end
+  return table.concat(f, ',')
 end
 
 local changed = {}
 local repack = {}
 -- attrs_changed: ino's attributes are new or changed and only this script knows it yet.
-local function attrs_changed(ino) repack[ino] = true end
+local function attrs_changed(ino) if not repack[ino] then repack[ino] = false end end
 local function inv_inode(ino)
   changed[#changed + 1] = 'i' .. ino
   repack[ino] = true
 end
 local function inv_entry(parent, name) changed[#changed + 1] = 'e' .. parent .. '/' .. name end
 local function publish()
-  for ino in pairs(repack) do repack_attrs(ino) end
+  for ino, named in pairs(repack) do
+    local packed = repack_attrs(ino, named)
+    if named then changed[#changed + 1] = 'a' .. ino .. ',' .. packed end
+  end
   if #changed > 0 then
     redis.call('PUBLISH', K_inval, SESSION .. '\0' .. table.concat(changed, '\0'))
   end

@@ -1,0 +1,80 @@
+// A change's invalidation carries the changed inodes' new attributes, so that a mount holding
+// them replaces them instead of reading them again. Replies and invalidations travel on two
+// connections: the version of each copy says which one is newer.
+import { describe, expect, it } from 'vitest';
+import type { Attr } from '../src/core/types.js';
+import { parseItems, parseMessage } from '../src/store/invalidation.js';
+import { MetaCache } from '../src/vfs/meta-cache.js';
+
+function attr(ino: number, version: number, mode = 0o100644): Attr {
+  return {
+    ino, type: 'f', mode, uid: 0, gid: 0, nlink: 1, size: 3, atimeNs: 1n, mtimeNs: 2n, ctimeNs: 3n, rdev: 0, version, chunks: 0,
+  };
+}
+
+/** The packed form lua/prelude.lua sends: t m u g n s r v k at mt ct. */
+function packed(a: Attr): string {
+  return ['f', a.mode, a.uid, a.gid, a.nlink, a.size, a.rdev, a.version, a.chunks, a.atimeNs, a.mtimeNs, a.ctimeNs].join(',');
+}
+
+function liveCache(): MetaCache {
+  const c = new MetaCache();
+  c.setLive(true);
+  return c;
+}
+
+describe('an invalidation message', () => {
+  it('gives each changed inode the attributes sent with it', () => {
+    const m = parseMessage(Buffer.from(['session', 'i7', 'e1/a', 'i1', `a7,${packed(attr(7, 4))}`, 'a1,'].join('\0')));
+    expect(m.session).toBe('session');
+    expect(m.items).toEqual([
+      { kind: 'inode', ino: 7, attr: attr(7, 4) },
+      { kind: 'entry', parent: 1, name: 'a' },
+      { kind: 'inode', ino: 1 }, // '' after the comma: the inode is gone
+    ]);
+  });
+
+  it('still reads as drops when it carries no attributes, or ones it cannot parse', () => {
+    expect(parseItems(['i7', 'a7,f,not,enough', 'x9'])).toEqual([{ kind: 'inode', ino: 7 }]);
+  });
+});
+
+describe('attributes pushed with an invalidation', () => {
+  it('replace older ones the mount holds', () => {
+    const c = liveCache();
+    c.storeAttr(attr(7, 1), c.mark());
+    c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 2, 0o100600) }]);
+    expect(c.attr(7)?.mode).toBe(0o100600);
+  });
+
+  it('leave alone newer ones the mount read after the change but heard of before it', () => {
+    const c = liveCache();
+    c.storeAttr(attr(7, 3, 0o100640), c.mark());
+    c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 2, 0o100600) }]);
+    expect(c.attr(7)?.mode).toBe(0o100640);
+  });
+
+  it('are not kept by a mount that held none for the inode', () => {
+    const c = liveCache();
+    c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 2) }]);
+    expect(c.attr(7)).toBeUndefined();
+  });
+
+  it('when absent, leave the invalidation a drop', () => {
+    const c = liveCache();
+    c.storeAttr(attr(7, 1), c.mark());
+    c.apply([{ kind: 'inode', ino: 7 }]);
+    expect(c.attr(7)).toBeUndefined();
+  });
+
+  it('still drop the inode\'s content, and end the trust in replies that were in flight', () => {
+    const c = liveCache();
+    c.storeAttr(attr(7, 1), c.mark());
+    c.storeContent(7, { kind: 'inline', data: Buffer.from('old') }, c.mark());
+    const inFlight = c.mark();
+    c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 2) }]);
+    expect(c.content(7)).toBeUndefined();
+    c.storeAttr(attr(8, 1), inFlight);
+    expect(c.attr(8)).toBeUndefined();
+  });
+});
