@@ -129,20 +129,22 @@ describe.skipIf(!LOWLEVEL)('lowlevel binding with kernel caches of an hour', () 
     }
   });
 
-  it('gives B the attributes A\'s changes made with their invalidations: B shows them without asking Redis', async () => {
+  it('gives B the attributes and small contents A\'s changes made with their invalidations: B shows them without asking Redis', async () => {
     const [a, b] = await freshDir('pushed');
-    await fs.writeFile(path.join(a, 'f'), 'x');
-    await waitFor(async () => expect((await fs.stat(path.join(b, 'f'))).size).toBe(1), { timeoutMs: DEADLINE_MS });
+    await fs.writeFile(path.join(a, 'f'), 'version 0');
+    await waitFor(async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('version 0'), { timeoutMs: DEADLINE_MS });
     const commands = async (): Promise<number> => {
       const status = await (await fetch(`http://127.0.0.1:${metricsB}/status`)).json() as { stats: { redis: { commands: number } } };
       return status.stats.redis.commands;
     };
     const before = await commands();
     const changes = 20;
-    for (let i = 0; i < changes; i++) {
+    for (let i = 1; i <= changes / 2; i++) {
       const mode = 0o600 | i;
       await fs.chmod(path.join(a, 'f'), mode);
       await waitFor(async () => expect((await fs.stat(path.join(b, 'f'))).mode & 0o777).toBe(mode), { timeoutMs: DEADLINE_MS });
+      await fs.writeFile(path.join(a, 'f'), `version ${i}${'.'.repeat(i)}`);
+      await waitFor(async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe(`version ${i}${'.'.repeat(i)}`), { timeoutMs: DEADLINE_MS });
     }
     // Each change read back would cost B at least one command; the few left are B's own
     // heartbeat and stats, sent every second.

@@ -30,7 +30,8 @@ export class MetaCache {
   private epoch = 0;
   private live = false;
   private readonly attrs: LRUCache<Ino, Attr>;
-  private readonly contents: LRUCache<Ino, Content>;
+  /** Each with the version of the attributes it was read with: it is the content as of then. */
+  private readonly contents: LRUCache<Ino, { content: Content; version: number }>;
   /** parent + '/' + name → entry, or null for a known-absent name (negative entry). */
   private readonly entries: LRUCache<string, CachedEntry | { ino: 0 }>;
   /** The kernel asks for security.capability before every write: answering from here matters. */
@@ -76,21 +77,18 @@ export class MetaCache {
   }
 
   /**
-   * apply drops what changed, but for an inode whose new attributes came with the change:
-   * those replace the ones held (a mount that held none does not start holding them), unless
-   * what is held is as new (a reply read after the change may come in before the change's
-   * message does). `exact` is for this mount's own change whose every entry the caller stores
-   * or knows absent right after (create, unlink): complete directories stay so.
+   * apply drops what changed, but for an inode whose new attributes (and, for a small file,
+   * content) came with the change: those replace the ones held (a mount that held none does
+   * not start holding them), unless what is held is as new (a reply read after the change may
+   * come in before the change's message does). `exact` is for this mount's own change whose
+   * every entry the caller stores or knows absent right after (create, unlink): complete
+   * directories stay so.
    */
   apply(items: readonly Invalidation[], exact = false): void {
     this.epoch++;
     for (const it of items) {
       if (it.kind === 'inode') {
-        const held = it.attr && this.attrs.peek(it.ino);
-        if (!held) this.attrs.delete(it.ino);
-        else if (it.attr!.version > held.version) this.attrs.set(it.ino, it.attr!);
-        this.contents.delete(it.ino);
-        this.xattrs.delete(it.ino);
+        this.changedInode(it);
       } else {
         this.entries.delete(entryKey(it.parent, it.name));
         if (!exact) this.complete.delete(it.parent);
@@ -98,10 +96,29 @@ export class MetaCache {
     }
   }
 
+  // An inode that changed: what is held of it is replaced by what came with the change, kept
+  // when it is as new (read after the change) or, for a content, when the change left it as
+  // it was (messages come in order: every change since it was read was applied to it), and
+  // dropped otherwise.
+  private changedInode({ ino, attr, data, sameContent }: Invalidation & { kind: 'inode' }): void {
+    const a = this.attrs.peek(ino);
+    if (a && !(attr && attr.version <= a.version)) {
+      if (attr) this.attrs.set(ino, attr);
+      else this.attrs.delete(ino);
+    }
+    const c = this.contents.peek(ino);
+    if (c && !(attr && attr.version <= c.version)) {
+      if (attr && data) this.contents.set(ino, { content: { kind: 'inline', data }, version: attr.version });
+      else if (attr && sameContent) c.version = attr.version;
+      else this.contents.delete(ino);
+    }
+    this.xattrs.delete(ino);
+  }
+
   attr(ino: Ino): Attr | undefined { return this.live ? this.attrs.get(ino) : undefined; }
   /** peekAttr returns a cached value even while untrusted: a fallback when Redis is unreachable. */
   peekAttr(ino: Ino): Attr | undefined { return this.attrs.get(ino); }
-  peekContent(ino: Ino): Content | undefined { return this.contents.get(ino); }
+  peekContent(ino: Ino): Content | undefined { return this.contents.get(ino)?.content; }
   peekEntry(parent: Ino, name: string): CachedEntry | null | undefined {
     const e = this.entries.get(entryKey(parent, name));
     if (e === undefined) return undefined;
@@ -109,8 +126,11 @@ export class MetaCache {
   }
   storeAttr(attr: Attr, mark: number): void { if (this.ok(mark)) this.attrs.set(attr.ino, attr); }
 
-  content(ino: Ino): Content | undefined { return this.live ? this.contents.get(ino) : undefined; }
-  storeContent(ino: Ino, c: Content, mark: number): void { if (this.ok(mark)) this.contents.set(ino, c); }
+  content(ino: Ino): Content | undefined { return this.live ? this.contents.get(ino)?.content : undefined; }
+  /** storeContent keeps a file's content, read with attributes of that version. */
+  storeContent(ino: Ino, content: Content, version: number, mark: number): void {
+    if (this.ok(mark)) this.contents.set(ino, { content, version });
+  }
 
   /** xattr returns a cached value, null when known absent, undefined when unknown. */
   xattr(ino: Ino, name: string): Buffer | null | undefined {

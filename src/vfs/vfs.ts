@@ -163,7 +163,7 @@ export class Vfs {
     this.metaCache.storeEntry(parent, name, found?.entry ?? null, mark);
     if (!found) throw new FsError('ENOENT');
     if (found.attr) this.metaCache.storeAttr(found.attr, mark);
-    if (found.content) this.metaCache.storeContent(found.entry.ino, found.content, mark);
+    if (found.attr && found.content) this.metaCache.storeContent(found.entry.ino, found.content, found.attr.version, mark);
     return found.entry;
   }
 
@@ -590,7 +590,7 @@ export class Vfs {
     this.metaCache.storeEntry(parent, name, { ino: attr.ino, type }, mark);
     this.metaCache.storeNoXattrs(attr.ino, mark);
     if (type === 'd') this.metaCache.storeComplete(attr.ino, mark);
-    if (type === 'f') this.metaCache.storeContent(attr.ino, { kind: 'inline', data: Buffer.alloc(0) }, mark);
+    if (type === 'f') this.metaCache.storeContent(attr.ino, { kind: 'inline', data: Buffer.alloc(0) }, attr.version, mark);
     return attr;
   }
 
@@ -654,7 +654,7 @@ export class Vfs {
     });
     if (!loaded) throw new FsError('ENOENT');
     this.metaCache.storeAttr(loaded.attr, mark);
-    this.metaCache.storeContent(ino, loaded.content, mark);
+    this.metaCache.storeContent(ino, loaded.content, loaded.attr.version, mark);
     return loaded;
   }
 
@@ -676,7 +676,7 @@ export class Vfs {
       for (const f of files) {
         if (!f) continue;
         this.metaCache.storeAttr(f.attr, mark);
-        this.metaCache.storeContent(f.attr.ino, f.content, mark);
+        this.metaCache.storeContent(f.attr.ino, f.content, f.attr.version, mark);
       }
     }, () => undefined).finally(() => {
       for (const i of inos) if (this.loadingAhead.get(i) === loading) this.loadingAhead.delete(i);

@@ -40,4 +40,5 @@ local k = 0
 if not inline then k = redis.call('HLEN', K_chunks(ino)) end
 redis.call('HSET', K_inode(ino), 's', ARGV[4], 'mt', mtime, 'ct', NOW, 'k', k)
 inv_inode(ino)
+if inline then push_content(ino, ARGV[9]) end
 return publish()

@@ -71,20 +71,40 @@ end
 
 local changed = {}
 local repack = {}
+local same_content = {}
 -- attrs_changed: ino's attributes are new or changed and only this script knows it yet.
 local function attrs_changed(ino) if not repack[ino] then repack[ino] = false end end
 local function inv_inode(ino)
   changed[#changed + 1] = 'i' .. ino
   repack[ino] = true
+  same_content[ino] = nil
+end
+-- inv_attrs: only ino's attributes changed, not its content ('k' item: a mount keeps the
+-- content it holds). Unless the script also names ino in inv_inode after this.
+local function inv_attrs(ino)
+  inv_inode(ino)
+  same_content[ino] = true
 end
 local function inv_entry(parent, name) changed[#changed + 1] = 'e' .. parent .. '/' .. name end
+-- A small file's whole new content also travels with its invalidation ('d' items, after all
+-- others: only in the message, binary, length-prefixed), so that a mount holding the file's
+-- older content replaces it instead of reading it again. Up to PUSH_MAX bytes, where it costs
+-- the broadcast about what the message's other items do; larger files are read on demand.
+local PUSH_MAX = 1024
+local contents = {}
+local function push_content(ino, data)
+  if #data <= PUSH_MAX then contents[#contents + 1] = 'd' .. ino .. ',' .. #data .. ',' .. data end
+end
 local function publish()
   for ino, named in pairs(repack) do
     local packed = repack_attrs(ino, named)
     if named then changed[#changed + 1] = 'a' .. ino .. ',' .. packed end
+    if same_content[ino] then changed[#changed + 1] = 'k' .. ino end
   end
   if #changed > 0 then
-    redis.call('PUBLISH', K_inval, SESSION .. '\0' .. table.concat(changed, '\0'))
+    local msg = SESSION .. '\0' .. table.concat(changed, '\0')
+    if #contents > 0 then msg = msg .. '\0' .. table.concat(contents, '\0') end
+    redis.call('PUBLISH', K_inval, msg)
   end
   return changed
 end

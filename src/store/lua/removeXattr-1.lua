@@ -4,5 +4,5 @@ local ino, name = ARGV[3], ARGV[4]
 if redis.call('EXISTS', K_inode(ino)) == 0 then return fail('ENOENT') end
 if redis.call('HDEL', K_xattrs(ino), name) == 0 then return fail('ENODATA') end
 redis.call('HSET', K_inode(ino), 'ct', NOW)
-inv_inode(ino)
+inv_attrs(ino)
 return publish()

@@ -5,5 +5,5 @@ local ino = ARGV[3]
 if redis.call('EXISTS', K_inode(ino)) == 0 then return fail('ENOENT') end
 for i = 4, #ARGV, 2 do redis.call('HSET', K_inode(ino), ARGV[i], ARGV[i + 1]) end
 redis.call('HSET', K_inode(ino), 'ct', NOW)
-inv_inode(ino)
+inv_attrs(ino)
 return publish()

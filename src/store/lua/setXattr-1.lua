@@ -7,5 +7,5 @@ if flags == 1 and exists then return fail('EEXIST') end
 if flags == 2 and not exists then return fail('ENODATA') end
 redis.call('HSET', K_xattrs(ino), name, value)
 redis.call('HSET', K_inode(ino), 'ct', NOW)
-inv_inode(ino)
+inv_attrs(ino)
 return publish()

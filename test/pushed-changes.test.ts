@@ -1,6 +1,6 @@
-// A change's invalidation carries the changed inodes' new attributes, so that a mount holding
-// them replaces them instead of reading them again. Replies and invalidations travel on two
-// connections: the version of each copy says which one is newer.
+// A change's invalidation carries the changed inodes' new attributes, and a small file's new
+// content, so that a mount holding them replaces them instead of reading them again. Replies
+// and invalidations travel on two connections: the version of each copy says which is newer.
 import { describe, expect, it } from 'vitest';
 import type { Attr } from '../src/core/types.js';
 import { parseItems, parseMessage } from '../src/store/invalidation.js';
@@ -34,8 +34,19 @@ describe('an invalidation message', () => {
     ]);
   });
 
+  it('gives a changed small file its content, read by length: any bytes, NUL included', () => {
+    const data = Buffer.from([0, 0x64, 0x2c, 0xff, 0]); // NUL, 'd', ',', 0xff, NUL
+    const msg = Buffer.concat([Buffer.from(['s', 'i7', `a7,${packed(attr(7, 4))}`, 'd7,5,'].join('\0')), data, Buffer.from('\0d9,2,ok')]);
+    const m = parseMessage(msg);
+    expect(m.items).toEqual([{ kind: 'inode', ino: 7, attr: attr(7, 4), data }]);
+  });
+
   it('still reads as drops when it carries no attributes, or ones it cannot parse', () => {
     expect(parseItems(['i7', 'a7,f,not,enough', 'x9'])).toEqual([{ kind: 'inode', ino: 7 }]);
+  });
+
+  it('says which changes left an inode\'s content as it was', () => {
+    expect(parseItems(['i7', `a7,${packed(attr(7, 4))}`, 'k7'])).toEqual([{ kind: 'inode', ino: 7, attr: attr(7, 4), sameContent: true }]);
   });
 });
 
@@ -67,14 +78,37 @@ describe('attributes pushed with an invalidation', () => {
     expect(c.attr(7)).toBeUndefined();
   });
 
-  it('still drop the inode\'s content, and end the trust in replies that were in flight', () => {
+  it('without the content, drop the content held, and end the trust in replies that were in flight', () => {
     const c = liveCache();
     c.storeAttr(attr(7, 1), c.mark());
-    c.storeContent(7, { kind: 'inline', data: Buffer.from('old') }, c.mark());
+    c.storeContent(7, { kind: 'inline', data: Buffer.from('old') }, 1, c.mark());
     const inFlight = c.mark();
     c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 2) }]);
     expect(c.content(7)).toBeUndefined();
     c.storeAttr(attr(8, 1), inFlight);
     expect(c.attr(8)).toBeUndefined();
+  });
+
+  it('with a small file\'s content, replace an older content held, and keep a newer one', () => {
+    const c = liveCache();
+    c.storeAttr(attr(7, 1), c.mark());
+    c.storeContent(7, { kind: 'inline', data: Buffer.from('old') }, 1, c.mark());
+    c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 2), data: Buffer.from('new') }]);
+    expect(c.content(7)).toEqual({ kind: 'inline', data: Buffer.from('new') });
+    c.storeContent(7, { kind: 'inline', data: Buffer.from('newest') }, 4, c.mark());
+    c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 3), data: Buffer.from('newer') }]);
+    expect(c.content(7)).toEqual({ kind: 'inline', data: Buffer.from('newest') });
+  });
+
+  it('that left a file\'s content as it was (chmod) keep the content held', () => {
+    const c = liveCache();
+    c.storeAttr(attr(7, 1), c.mark());
+    c.storeContent(7, { kind: 'inline', data: Buffer.from('same') }, 1, c.mark());
+    c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 2, 0o100600), sameContent: true }]);
+    expect(c.content(7)).toEqual({ kind: 'inline', data: Buffer.from('same') });
+    c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 3), data: Buffer.from('new') }]);
+    expect(c.content(7)).toEqual({ kind: 'inline', data: Buffer.from('new') });
+    c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 4), sameContent: true }]);
+    expect(c.content(7)).toEqual({ kind: 'inline', data: Buffer.from('new') });
   });
 });
