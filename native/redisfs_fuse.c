@@ -64,6 +64,7 @@ enum {
 typedef struct notice {
   struct notice *next;
   int kind; // 1 inval inode, 2 inval entry, 3 delete
+  int retry; // kind 1: JS says the kernel holds the inode (see write_notice)
   uint64_t a, b;
   int64_t off, len;
   size_t namelen;
@@ -576,6 +577,24 @@ static const struct fuse_lowlevel_ops ll_ops = {
 
 // ---- notifier thread -------------------------------------------------------------------------
 
+// A reply that hands the kernel a new inode (lookup, create, readdirplus) completes before the
+// kernel has made the inode: the process that asked still has to run. An invalidation written
+// in between finds no inode (ENOENT) and is lost, and the kernel then keeps the reply's older
+// attributes for their whole timeout. So when JS says the kernel holds the inode (it answered
+// an entry for it), ENOENT is retried for up to ~20 ms.
+#define RETRY_MAX_US 20000
+
+static void write_notice(session_t *s, notice_t *n) {
+  if (n->kind == 2) fuse_lowlevel_notify_inval_entry(s->se, n->a, n->name, n->namelen);
+  else if (n->kind == 3) fuse_lowlevel_notify_delete(s->se, n->a, n->b, n->name, n->namelen);
+  if (n->kind != 1) return;
+  for (int waited = 0, pause = 100;; waited += pause, pause = pause < 2000 ? pause * 2 : 2000) {
+    int r = fuse_lowlevel_notify_inval_inode(s->se, n->a, n->off, n->len);
+    if (r != -ENOENT || !n->retry || waited >= RETRY_MAX_US) return;
+    usleep(pause);
+  }
+}
+
 static void *notifier_main(void *arg) {
   session_t *s = arg;
   pthread_mutex_lock(&s->mu);
@@ -587,12 +606,8 @@ static void *notifier_main(void *arg) {
     if (!s->head) s->tail = NULL;
     int stop = s->stop;
     pthread_mutex_unlock(&s->mu);
-    if (!stop) {
-      // Errors (ENOENT: the kernel does not have it cached; ENOTCONN after unmount) are fine.
-      if (n->kind == 1) fuse_lowlevel_notify_inval_inode(s->se, n->a, n->off, n->len);
-      else if (n->kind == 2) fuse_lowlevel_notify_inval_entry(s->se, n->a, n->name, n->namelen);
-      else if (n->kind == 3) fuse_lowlevel_notify_delete(s->se, n->a, n->b, n->name, n->namelen);
-    }
+    // Errors (ENOENT: the kernel does not have it cached; ENOTCONN after unmount) are fine.
+    if (!stop) write_notice(s, n);
     free(n);
     pthread_mutex_lock(&s->mu);
   }
@@ -1081,8 +1096,8 @@ static napi_value js_reply_dir(napi_env env, napi_callback_info info) {
 // ---- notifications --------------------------------------------------------------------------
 
 static napi_value enqueue(napi_env env, napi_callback_info info, int kind) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   session_t *s = argc ? get_session(env, argv[0]) : NULL;
   if (!s) return throw_error(env, "notify*(session, ...)");
@@ -1100,6 +1115,9 @@ static napi_value enqueue(napi_env env, napi_callback_info info, int kind) {
   n->b = kind == 3 ? (uint64_t)arg_num(env, argv[2]) : 0;
   n->off = kind == 1 ? (int64_t)arg_num(env, argv[2]) : 0;
   n->len = kind == 1 ? (int64_t)arg_num(env, argv[3]) : 0;
+  bool retry = false;
+  if (kind == 1 && argc > 4) napi_get_value_bool(env, argv[4], &retry);
+  n->retry = retry;
   n->namelen = nl;
   memcpy(n->name, name, nl);
   n->name[nl] = 0;
@@ -1112,7 +1130,8 @@ static napi_value enqueue(napi_env env, napi_callback_info info, int kind) {
   return boolean(env, 1);
 }
 
-// notifyInvalInode(session, ino, off, len): off < 0 drops attributes only; len 0 = to the end.
+// notifyInvalInode(session, ino, off, len, retry): off < 0 drops attributes only; len 0 = to the
+// end; retry: the kernel holds the inode (write_notice).
 static napi_value js_notify_inval_inode(napi_env env, napi_callback_info info) { return enqueue(env, info, 1); }
 // notifyInvalEntry(session, parent, name)
 static napi_value js_notify_inval_entry(napi_env env, napi_callback_info info) { return enqueue(env, info, 2); }

@@ -1,8 +1,10 @@
-// A change's invalidation carries the changed inodes' new attributes, and a small file's new
-// content, so that a mount holding them replaces them instead of reading them again. Replies
-// and invalidations travel on two connections: the version of each copy says which is newer.
+// A change's invalidation carries the changed inodes' new attributes, what the changed names
+// hold now and a small file's new content, so that a mount holding them replaces them instead
+// of reading them again. Replies and invalidations travel on two connections: the version of
+// each copy (a directory's, for its names) says which is newer.
 import { describe, expect, it } from 'vitest';
 import type { Attr } from '../src/core/types.js';
+import type { Invalidation } from '../src/store/invalidation.js';
 import { parseItems, parseMessage } from '../src/store/invalidation.js';
 import { MetaCache } from '../src/vfs/meta-cache.js';
 
@@ -14,7 +16,11 @@ function attr(ino: number, version: number, mode = 0o100644): Attr {
 
 /** The packed form lua/prelude.lua sends: t m u g n s r v k at mt ct. */
 function packed(a: Attr): string {
-  return ['f', a.mode, a.uid, a.gid, a.nlink, a.size, a.rdev, a.version, a.chunks, a.atimeNs, a.mtimeNs, a.ctimeNs].join(',');
+  return [a.type, a.mode, a.uid, a.gid, a.nlink, a.size, a.rdev, a.version, a.chunks, a.atimeNs, a.mtimeNs, a.ctimeNs].join(',');
+}
+
+function dir(ino: number, version: number): Attr {
+  return { ...attr(ino, version, 0o40755), type: 'd', nlink: 2, size: 0 };
 }
 
 function liveCache(): MetaCache {
@@ -43,6 +49,15 @@ describe('an invalidation message', () => {
 
   it('still reads as drops when it carries no attributes, or ones it cannot parse', () => {
     expect(parseItems(['i7', 'a7,f,not,enough', 'x9'])).toEqual([{ kind: 'inode', ino: 7 }]);
+  });
+
+  it('says what a changed name holds now, as of its directory\'s new version', () => {
+    const m = parseItems(['e1/new', 'i1', `a1,${packed(dir(1, 8))}`, `a9,${packed(attr(9, 0))}`, 'nf9,1/new', 'e1/old', 'n,1/old']);
+    expect(m).toEqual([
+      { kind: 'entry', parent: 1, name: 'new', now: { entry: { ino: 9, type: 'f' }, dirVersion: 8, attr: attr(9, 0) } },
+      { kind: 'inode', ino: 1, attr: expect.objectContaining({ ino: 1, version: 8 }) },
+      { kind: 'entry', parent: 1, name: 'old', now: { entry: null, dirVersion: 8 } },
+    ]);
   });
 
   it('says which changes left an inode\'s content as it was', () => {
@@ -110,5 +125,66 @@ describe('attributes pushed with an invalidation', () => {
     expect(c.content(7)).toEqual({ kind: 'inline', data: Buffer.from('new') });
     c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 4), sameContent: true }]);
     expect(c.content(7)).toEqual({ kind: 'inline', data: Buffer.from('new') });
+  });
+});
+
+describe('names pushed with an invalidation', () => {
+  const created = (version: number): Invalidation[] => [
+    { kind: 'inode', ino: 1, attr: dir(1, version) },
+    { kind: 'entry', parent: 1, name: 'new', now: { entry: { ino: 9, type: 'f' }, dirVersion: version, attr: attr(9, 0) } },
+  ];
+
+  it('are kept, with their inode\'s attributes, by a mount looking at their directory: found with no round trip', () => {
+    const c = liveCache();
+    c.storeAttr(dir(1, 4), c.mark());
+    c.apply(created(5));
+    expect(c.entry(1, 'new')).toMatchObject({ ino: 9, type: 'f' });
+    expect(c.attr(9)).toEqual(attr(9, 0));
+    c.apply([{ kind: 'inode', ino: 9, attr: attr(9, 1), data: Buffer.from('hello') }]);
+    expect(c.content(9)).toEqual({ kind: 'inline', data: Buffer.from('hello') });
+  });
+
+  it('are not kept by a mount that holds nothing of their directory', () => {
+    const c = liveCache();
+    c.apply(created(5));
+    expect(c.entry(1, 'new')).toBeUndefined();
+    expect(c.attr(9)).toBeUndefined();
+  });
+
+  it('replace a name held as missing, unless it was read after the change', () => {
+    const c = liveCache();
+    c.storeEntry(1, 'new', null, c.mark(), 4);
+    c.apply(created(5));
+    expect(c.entry(1, 'new')).toMatchObject({ ino: 9 });
+    const d = liveCache();
+    d.storeEntry(1, 'new', null, d.mark(), 6); // read after a later unlink whose message is on its way
+    d.apply(created(5));
+    expect(d.entry(1, 'new')).toBeNull();
+  });
+
+  it('keep a complete directory complete through its very next version only', () => {
+    const c = liveCache();
+    c.storeComplete(1, c.mark(), 4);
+    c.apply(created(5));
+    expect(c.entry(1, 'new')).toMatchObject({ ino: 9 });
+    expect(c.entry(1, 'other')).toBeNull(); // still complete: a name not held is absent
+    c.apply([{ kind: 'entry', parent: 1, name: 'late', now: { entry: { ino: 10, type: 'f' }, dirVersion: 7 } }]);
+    expect(c.entry(1, 'other')).toBeUndefined(); // version 6 went unheard so far: no longer complete
+  });
+
+  it('are ignored when older than the listing that made the directory complete', () => {
+    const c = liveCache();
+    c.storeComplete(1, c.mark(), 5);
+    c.apply(created(5));
+    expect(c.entry(1, 'new')).toBeNull();
+    expect(c.entry(1, 'other')).toBeNull();
+  });
+
+  it('without what the name holds now, drop it and end the directory\'s completeness', () => {
+    const c = liveCache();
+    c.storeComplete(1, c.mark(), 4);
+    c.storeEntry(1, 'new', null, c.mark(), 4);
+    c.apply([{ kind: 'entry', parent: 1, name: 'new' }]);
+    expect(c.entry(1, 'new')).toBeUndefined();
   });
 });

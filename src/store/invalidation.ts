@@ -3,15 +3,29 @@
 // NUL-separated:
 //   i<ino>            the inode's attributes or content changed (or it is gone)
 //   e<parent>/<name>  the entry <name> in directory <parent> changed (created, removed, retargeted)
-//   a<ino>,<packed>   the inode's attributes after the change, packed as attr-codec.ts reads
+//   a<ino>,<packed>   the inode's attributes after the change, packed as codec.ts reads
 //                     them ('' when it is gone); sent after the items, one per inode named by
-//                     an 'i' item. A reader that does not know 'a' only drops what 'i' names.
+//                     an 'i' item.
 //   k<ino>            the change left the inode's content as it was (chmod, xattrs, link)
+//   n<value>,<parent>/<name>  what the entry of an 'e' item holds after the change: an entry
+//                     value (codec.ts) or '' (no such name now). With the directory's 'a'
+//                     item, whose version orders it against what a mount read of the names.
 //   d<ino>,<length>,<bytes>  a small file's whole content after the change (lua/prelude.lua,
 //                     push_content): binary, so these come last, in messages only, and are
 //                     read by length. ('\0d' cannot occur earlier: no other item starts with d.)
-import type { Attr, Ino } from '../core/types.js';
-import { attrOrUndefined } from './attr-codec.js';
+// The 'a' items also carry a new inode's attributes (for the entry that names it). A reader
+// that does not know 'a', 'k', 'n' or 'd' items only drops what 'i' and 'e' items name.
+import type { Attr, FileType, Ino } from '../core/types.js';
+import { attrOrUndefined, parseEntryValue } from './codec.js';
+
+/** What a changed name holds after the change, as of its directory's version then. */
+export interface EntryNow {
+  /** null: no such name now. */
+  entry: { ino: Ino; type: FileType } | null;
+  dirVersion: number;
+  /** The attributes of the inode it names, when they came along. */
+  attr?: Attr;
+}
 
 export type Invalidation =
   /**
@@ -19,7 +33,8 @@ export type Invalidation =
    * only, data: a small file's whole content after it, or sameContent: its content is unchanged.
    */
   | { kind: 'inode'; ino: Ino; attr?: Attr; data?: Buffer; sameContent?: true }
-  | { kind: 'entry'; parent: Ino; name: string };
+  /** now: what the name holds after the change, when the message said. */
+  | { kind: 'entry'; parent: Ino; name: string; now?: EntryNow };
 
 /**
  * parseItems reads a message's (or a script reply's) items, with the contents read from the
@@ -28,13 +43,17 @@ export type Invalidation =
 export function parseItems(raw: readonly string[], contents?: ReadonlyMap<Ino, Buffer>): Invalidation[] {
   const pushed = new Map<Ino, Attr>();
   const same = new Set<Ino>();
+  const values = new Map<string, string>();
   for (const item of raw) {
-    if (item.charAt(0) === 'k') same.add(Number(item.slice(1)));
-    if (item.charAt(0) !== 'a') continue;
+    const kind = item.charAt(0);
     const comma = item.indexOf(',');
-    const ino = Number(item.slice(1, comma));
-    const attr = comma > 0 ? attrOrUndefined(ino, item.slice(comma + 1)) : undefined;
-    if (attr) pushed.set(ino, attr);
+    if (kind === 'k') same.add(Number(item.slice(1)));
+    else if (kind === 'n' && comma > 0) values.set(item.slice(comma + 1), item.slice(1, comma));
+    else if (kind === 'a' && comma > 0) {
+      const ino = Number(item.slice(1, comma));
+      const attr = attrOrUndefined(ino, item.slice(comma + 1));
+      if (attr) pushed.set(ino, attr);
+    }
   }
   const items: Invalidation[] = [];
   for (const item of raw) {
@@ -48,10 +67,28 @@ export function parseItems(raw: readonly string[], contents?: ReadonlyMap<Ino, B
       else items.push(same.has(ino) ? { kind: 'inode', ino, attr, sameContent: true } : { kind: 'inode', ino, attr });
     } else if (kind === 'e') {
       const slash = item.indexOf('/');
-      if (slash > 0) items.push({ kind: 'entry', parent: Number(item.slice(1, slash)), name: item.slice(slash + 1) });
+      if (slash < 0) continue;
+      const parent = Number(item.slice(1, slash));
+      const name = item.slice(slash + 1);
+      const now = entryNow(values.get(item.slice(1)), pushed.get(parent), pushed);
+      items.push(now ? { kind: 'entry', parent, name, now } : { kind: 'entry', parent, name });
     }
   }
   return items;
+}
+
+// What an 'n' item says, given its directory's pushed attributes; undefined when either is
+// missing or damaged (the item then only drops).
+function entryNow(value: string | undefined, dir: Attr | undefined, pushed: ReadonlyMap<Ino, Attr>): EntryNow | undefined {
+  if (value === undefined || !dir) return undefined;
+  if (value === '') return { entry: null, dirVersion: dir.version };
+  try {
+    const entry = parseEntryValue(value);
+    const attr = pushed.get(entry.ino);
+    return attr ? { entry, dirVersion: dir.version, attr } : { entry, dirVersion: dir.version };
+  } catch {
+    return undefined;
+  }
 }
 
 export interface InvalidationMessage {

@@ -7,7 +7,7 @@ import { VolumeKeys } from './keys.js';
 import { defineScripts, type RunScript, type ScriptArg } from './scripts.js';
 import { mapErrors } from './redis-errors.js';
 import { parseItems, type Invalidation } from './invalidation.js';
-import { attrOrUndefined, isFileType, parseAttr } from './attr-codec.js';
+import { attrOrUndefined, parseAttr, parseEntryValue } from './codec.js';
 import { log } from '../core/log.js';
 
 export const FORMAT_VERSION = 1;
@@ -134,18 +134,19 @@ export class MetaStore {
   }
 
   /**
-   * lookupName returns the entry a name holds and its inode's attributes in one round trip,
-   * with a small file's inline content (undefined: the file has chunks, or it is no regular
-   * file); undefined when the name is absent. The attributes are undefined when the inode is
-   * gone meanwhile or damaged (its own getAttr says EIO), and the content then too.
+   * lookupName returns the entry a name holds (none: absent) and its inode's attributes in one
+   * round trip, with a small file's inline content (none: the file has chunks, or it is no
+   * regular file), as of the directory's version (-1: unknown). The attributes are undefined
+   * when the inode is gone meanwhile or damaged (its own getAttr says EIO), and the content then too.
    */
-  async lookupName(parent: Ino, name: string): Promise<{ entry: { ino: Ino; type: FileType }; attr: Attr | undefined; content?: Content } | undefined> {
-    const r = (await mapErrors('lookup', () => this.run('lookupName', this.keys.vol, [this.session, '0', parent, name], true))) as [Buffer, Buffer, Buffer | null] | null;
-    if (!r) return undefined;
+  async lookupName(parent: Ino, name: string): Promise<LookedUp> {
+    const r = (await mapErrors('lookup', () => this.run('lookupName', this.keys.vol, [this.session, '0', parent, name], true))) as [Buffer | null, Buffer, Buffer | null, Buffer | null];
+    const dirVersion = versionOf(r[3]);
+    if (!r[0]) return { dirVersion };
     const entry = parseEntryValue(r[0].toString());
     const attr = attrOrUndefined(entry.ino, r[1].toString());
-    if (!attr || !r[2]) return { entry, attr };
-    return { entry, attr, content: { kind: 'inline', data: r[2] } };
+    if (!attr || !r[2]) return attr ? { entry, attr, dirVersion } : { entry, dirVersion };
+    return { entry, attr, content: { kind: 'inline', data: r[2] }, dirVersion };
   }
 
   /** lookup returns the inode and type a directory entry names, or undefined. */
@@ -155,33 +156,33 @@ export class MetaStore {
   }
 
   /** readdirPage returns one page of a directory's entries (HSCAN: never one huge command). */
-  async readdirPage(dir: Ino, cursor: string, count = 1000): Promise<{ entries: DirEntry[]; cursor: string }> {
+  async readdirPage(dir: Ino, cursor: string, count = 1000): Promise<ListedPage> {
     const [next, flat] = await mapErrors('readdir', () => this.redis.hscan(this.keys.entries(dir), cursor, 'COUNT', count));
     const entries: DirEntry[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const e = listedEntry(dir, flat[i]!, flat[i + 1]!);
       if (e) entries.push(e);
     }
-    return { entries, cursor: next };
+    return { entries, cursor: next, dirVersion: -1 };
   }
 
   /**
    * listPage returns one page of a directory's entries with their attributes (undefined: the
    * inode is gone) in one round trip; cursor '0' starts the listing and ends it.
    */
-  async listPage(dir: Ino, cursor: string, count: number): Promise<{ entries: DirEntry[]; attrs: (Attr | undefined)[]; cursor: string }> {
+  async listPage(dir: Ino, cursor: string, count: number): Promise<ListedPage & { attrs: (Attr | undefined)[] }> {
     const flat = ((await mapErrors('readdir', () => this.run('listPage', this.keys.vol, [this.session, '0', dir, cursor, count]))) as string).split('\0');
     // A field holding a NUL (damaged data) would shift every entry after it.
-    if (flat.length % 3 !== 1) throw new FsError('EIO', `readdir: a listing page of ${flat.length} fields`);
+    if (flat.length % 3 !== 2) throw new FsError('EIO', `readdir: a listing page of ${flat.length} fields`);
     const entries: DirEntry[] = [];
     const attrs: (Attr | undefined)[] = [];
-    for (let i = 1; i < flat.length; i += 3) {
+    for (let i = 2; i < flat.length; i += 3) {
       const e = listedEntry(dir, flat[i]!, flat[i + 1]!);
       if (!e) continue;
       entries.push(e);
       attrs.push(attrOrUndefined(e.ino, flat[i + 2]));
     }
-    return { entries, attrs, cursor: flat[0]! };
+    return { entries, attrs, cursor: flat[0]!, dirVersion: versionOf(flat[1]!) };
   }
 
   /** readlink returns a symlink's target. */
@@ -369,6 +370,30 @@ export class MetaStore {
   }
 }
 
+/** A name looked up (MetaStore.lookupName). */
+export interface LookedUp {
+  /** What the name holds; none: it is absent. */
+  entry?: { ino: Ino; type: FileType };
+  attr?: Attr;
+  content?: Content;
+  /** The directory's version when this was true (-1: unknown). */
+  dirVersion: number;
+}
+
+/** One page of a directory's entries; cursor '0': the last. */
+export interface ListedPage {
+  entries: DirEntry[];
+  cursor: string;
+  /** The directory's version when the page was read (-1: unknown). */
+  dirVersion: number;
+}
+
+// A version as a script returns it (missing or damaged: -1, unknown).
+function versionOf(raw: Buffer | string | null | undefined): number {
+  const n = raw === null || raw === undefined || raw.length === 0 ? NaN : Number(raw.toString());
+  return Number.isSafeInteger(n) ? n : -1;
+}
+
 /** A file's attributes and content, as loaded_file (lua/prelude.lua) reads them. */
 export interface LoadedFile { attr: Attr; content: Content }
 
@@ -405,13 +430,6 @@ function listedEntry(dir: Ino, name: string, value: string): DirEntry | undefine
 
 function validName(name: string): boolean {
   return name.length > 0 && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
-}
-
-export function parseEntryValue(v: string): { ino: Ino; type: FileType } {
-  const type = v.charAt(0);
-  const ino = Number(v.slice(1));
-  if (!isFileType(type) || !Number.isSafeInteger(ino) || ino <= 0) throw new FsError('EIO', `corrupt directory entry '${v}'`);
-  return { ino, type: type as FileType };
 }
 
 export { ROOT_INO };

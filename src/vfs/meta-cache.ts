@@ -32,12 +32,15 @@ export class MetaCache {
   private readonly attrs: LRUCache<Ino, Attr>;
   /** Each with the version of the attributes it was read with: it is the content as of then. */
   private readonly contents: LRUCache<Ino, { content: Content; version: number }>;
-  /** parent + '/' + name → entry, or null for a known-absent name (negative entry). */
-  private readonly entries: LRUCache<string, CachedEntry | { ino: 0 }>;
+  /**
+   * parent + '/' + name → entry, or ino 0 for a known-absent name (negative entry); v: the
+   * directory's version when it was true (-1: unknown).
+   */
+  private readonly entries: LRUCache<string, (CachedEntry | { ino: 0 }) & { v: number }>;
   /** The kernel asks for security.capability before every write: answering from here matters. */
   private readonly xattrs: LRUCache<Ino, CachedXattrs>;
-  /** Directories whose every entry is in `entries` (absent names: absent). */
-  private readonly complete: LRUCache<Ino, true>;
+  /** Directories whose every entry is in `entries` (absent names: absent), by their version then (-1: unknown). */
+  private readonly complete: LRUCache<Ino, number>;
   /** Entries evicted so far: a listing during which one was cannot make its directory complete. */
   evictions = 0;
 
@@ -86,14 +89,56 @@ export class MetaCache {
    */
   apply(items: readonly Invalidation[], exact = false): void {
     this.epoch++;
+    let dirs: Map<Ino, DirRule> | undefined;
     for (const it of items) {
       if (it.kind === 'inode') {
         this.changedInode(it);
-      } else {
-        this.entries.delete(entryKey(it.parent, it.name));
-        if (!exact) this.complete.delete(it.parent);
+        continue;
       }
+      dirs ??= new Map();
+      let rule = dirs.get(it.parent);
+      if (rule === undefined) dirs.set(it.parent, rule = this.dirRule(it.parent, it.now?.dirVersion, exact));
+      this.changedEntry(it, rule);
     }
+  }
+
+  // How a message's changes to a directory's names meet what is known of them, decided once per
+  // message (one change may rename within a directory: two names, one new version). A complete
+  // directory stays complete only when the change is the very next version of it.
+  private dirRule(dir: Ino, version: number | undefined, exact: boolean): DirRule {
+    const cv = this.complete.peek(dir);
+    if (cv === undefined) return 'names';
+    if (version !== undefined && cv >= 0) {
+      if (version <= cv) return 'older';
+      if (version === cv + 1) {
+        this.complete.set(dir, version);
+        return 'extend';
+      }
+      this.complete.delete(dir); // a change in between is still on its way
+      return 'names';
+    }
+    if (!exact) this.complete.delete(dir);
+    return 'names';
+  }
+
+  // A changed name: what it holds now replaces what is held, unless that is as new; a name not
+  // held is kept too in a directory this mount is looking at (its attributes are held), so
+  // that a file another host just created is found with no round trip; without its new
+  // state, or against a name held since a time unknown, it is dropped.
+  private changedEntry({ parent, name, now }: Invalidation & { kind: 'entry' }, rule: DirRule): void {
+    if (rule === 'older') return;
+    const key = entryKey(parent, name);
+    const held = this.entries.peek(key);
+    if (!now || (held && held.v < 0)) {
+      this.entries.delete(key);
+      if (rule === 'extend') this.complete.delete(parent);
+      return;
+    }
+    if (held && held.v >= now.dirVersion) return;
+    if (!held && rule !== 'extend' && (now.entry === null || !this.attrs.has(parent))) return;
+    this.entries.set(key, now.entry ? { ino: now.entry.ino, type: now.entry.type, v: now.dirVersion } : { ino: 0, v: now.dirVersion });
+    const a = now.attr && this.attrs.peek(now.attr.ino);
+    if (now.attr && (!a || a.version < now.attr.version)) this.attrs.set(now.attr.ino, now.attr);
   }
 
   // An inode that changed: what is held of it is replaced by what came with the change, kept
@@ -107,6 +152,8 @@ export class MetaCache {
       else this.attrs.delete(ino);
     }
     const c = this.contents.peek(ino);
+    // Holding its attributes, a mount is reading the file: a small content is kept too.
+    if (!c && a && attr && data) this.contents.set(ino, { content: { kind: 'inline', data }, version: attr.version });
     if (c && !(attr && attr.version <= c.version)) {
       if (attr && data) this.contents.set(ino, { content: { kind: 'inline', data }, version: attr.version });
       else if (attr && sameContent) c.version = attr.version;
@@ -159,10 +206,14 @@ export class MetaCache {
     if (e === undefined) return this.complete.has(parent) ? null : undefined;
     return e.ino === 0 ? null : (e as CachedEntry);
   }
-  /** storeComplete records that every entry of `dir` is cached (a new or fully listed directory). */
-  storeComplete(dir: Ino, mark: number): void { if (this.ok(mark)) this.complete.set(dir, true); }
-  storeEntry(parent: Ino, name: string, e: CachedEntry | null, mark: number): void {
-    if (this.ok(mark)) this.entries.set(entryKey(parent, name), e ?? { ino: 0 });
+  /**
+   * storeComplete records that every entry of `dir` is cached (a new or fully listed directory)
+   * as of its version `v` (-1: unknown).
+   */
+  storeComplete(dir: Ino, mark: number, v: number): void { if (this.ok(mark)) this.complete.set(dir, v); }
+  /** storeEntry records what a name holds (null: nothing) as of its directory's version `v` (-1: unknown). */
+  storeEntry(parent: Ino, name: string, e: CachedEntry | null, mark: number, v: number): void {
+    if (this.ok(mark)) this.entries.set(entryKey(parent, name), e ? { ino: e.ino, type: e.type, v } : { ino: 0, v });
   }
 
   private ok(mark: number): boolean { return this.live && mark === this.epoch; }
@@ -176,6 +227,9 @@ export class MetaCache {
 function boundedLru<K extends {}, V extends {}>(items: number): LRUCache<K, V> {
   return new LRUCache<K, V>({ maxSize: items, sizeCalculation: () => 1 });
 }
+
+/** How a message's changes to one directory's names are applied (MetaCache.dirRule). */
+type DirRule = 'older' | 'extend' | 'names';
 
 function entryKey(parent: Ino, name: string): string {
   return `${parent}/${name}`;

@@ -4,7 +4,7 @@ import { FsError } from '../core/errors.js';
 import {
   type Attr, type DirEntry, type FileType, type Ino, type StatFs, NAME_MAX, S_IFMT, modeBits, nowNs, typeFromMode,
 } from '../core/types.js';
-import type { Content, MetaStore, VolumeSettings } from '../store/meta-store.js';
+import type { Content, ListedPage, MetaStore, VolumeSettings } from '../store/meta-store.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { Invalidation } from '../store/invalidation.js';
 import { ChunkCache } from './chunk-cache.js';
@@ -65,6 +65,8 @@ export interface DirListing {
   /** MetaCache epoch and evictions at the start: both unchanged at the end, the listing is complete. */
   readonly first: number;
   readonly evictions: number;
+  /** The directory's version its pages were read at (-1: unknown, or it changed meanwhile). */
+  dirVersion: number | undefined;
 }
 
 /** The listener a binding installs to hear about changes made by other hosts. */
@@ -155,13 +157,15 @@ export class Vfs {
     if (cached === null) throw new FsError('ENOENT');
     if (cached) return cached;
     const mark = this.metaCache.mark();
+    let fromCache = false;
     const found = await orCached(this.meta.lookupName(parent, name), () => {
       const entry = this.metaCache.peekEntry(parent, name);
-      return entry ? { entry, attr: undefined } : entry;
+      fromCache = true;
+      return entry ? { entry, dirVersion: -1 } : entry;
     });
     this.entryNews++;
-    this.metaCache.storeEntry(parent, name, found?.entry ?? null, mark);
-    if (!found) throw new FsError('ENOENT');
+    if (!fromCache) this.metaCache.storeEntry(parent, name, found.entry ?? null, mark, found.dirVersion);
+    if (!found.entry) throw new FsError('ENOENT');
     if (found.attr) this.metaCache.storeAttr(found.attr, mark);
     if (found.attr && found.content) this.metaCache.storeContent(found.entry.ino, found.content, found.attr.version, mark);
     return found.entry;
@@ -454,7 +458,7 @@ export class Vfs {
     if (attr.type !== 'd') throw new FsError('ENOTDIR');
     return {
       dir, entries: [], attrs: withAttrs ? [] : undefined, cursor: '0', done: false, reading: undefined,
-      first: this.metaCache.mark(), evictions: this.metaCache.evictions,
+      first: this.metaCache.mark(), evictions: this.metaCache.evictions, dirVersion: undefined,
     };
   }
 
@@ -471,12 +475,13 @@ export class Vfs {
 
   private async readPage(l: DirListing, count: number): Promise<void> {
     const mark = this.metaCache.mark();
-    const page: { entries: DirEntry[]; attrs?: (Attr | undefined)[]; cursor: string } = l.attrs
+    const page: ListedPage & { attrs?: (Attr | undefined)[] } = l.attrs
       ? await this.meta.listPage(l.dir, l.cursor, count)
       : await this.meta.readdirPage(l.dir, l.cursor, count);
+    l.dirVersion = l.dirVersion === undefined || l.dirVersion === page.dirVersion ? page.dirVersion : -1;
     const attrs = page.attrs;
     page.entries.forEach((e, i) => {
-      this.metaCache.storeEntry(l.dir, e.name, e, mark);
+      this.metaCache.storeEntry(l.dir, e.name, e, mark, page.dirVersion);
       l.entries.push(e);
       if (!attrs) return;
       const attr = attrs[i];
@@ -488,7 +493,7 @@ export class Vfs {
     l.done = true;
     // Every name, with nothing heard of any change and nothing evicted meanwhile: the listing
     // is complete.
-    if (this.metaCache.evictions === l.evictions) this.metaCache.storeComplete(l.dir, l.first);
+    if (this.metaCache.evictions === l.evictions) this.metaCache.storeComplete(l.dir, l.first, l.dirVersion ?? -1);
     this.listingAhead.remember(l.dir, l.entries);
   }
 
@@ -587,9 +592,11 @@ export class Vfs {
     if (!exact) return attr;
     const mark = this.metaCache.mark();
     this.metaCache.storeAttr(attr, mark);
-    this.metaCache.storeEntry(parent, name, { ino: attr.ino, type }, mark);
+    const dir = changed.find((it) => it.kind === 'inode' && it.ino === parent);
+    const dirVersion = dir?.kind === 'inode' && dir.attr ? dir.attr.version : -1;
+    this.metaCache.storeEntry(parent, name, { ino: attr.ino, type }, mark, dirVersion);
     this.metaCache.storeNoXattrs(attr.ino, mark);
-    if (type === 'd') this.metaCache.storeComplete(attr.ino, mark);
+    if (type === 'd') this.metaCache.storeComplete(attr.ino, mark, attr.version);
     if (type === 'f') this.metaCache.storeContent(attr.ino, { kind: 'inline', data: Buffer.alloc(0) }, attr.version, mark);
     return attr;
   }

@@ -11,7 +11,7 @@
 // On a volume in use, anything changed after fsck started (ctime, or an inode number handed
 // out since) is left alone, and each repair is one script that re-checks what fsck saw.
 import type { MetaStore } from '../../store/meta-store.js';
-import { ATTR_FIELDS } from '../../store/attr-codec.js';
+import { ATTR_FIELDS } from '../../store/codec.js';
 import { listMounts } from '../../store/mounts.js';
 import { nowNs } from '../../core/types.js';
 import type { RedisConn } from '../volume-target.js';

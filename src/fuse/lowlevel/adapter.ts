@@ -168,7 +168,7 @@ export class FuseLowLevelAdapter {
     for (const it of items) {
       if (it.kind !== 'inode') continue;
       this.noCaps.delete(it.ino);
-      this.ll.notifyInvalInode(s, it.ino, 0, 0);
+      this.ll.notifyInvalInode(s, it.ino, 0, 0, this.refs.has(it.ino));
     }
   }
 

@@ -68,8 +68,12 @@ export interface Addon {
   /** Fills a readdir(plus) page from entries (ATTR_SIZE numbers each); returns how many fit. */
   replyDir(id: number, size: number, plus: boolean, firstOffset: number, names: readonly string[], attrs: Float64Array,
     entryTimeout: number, attrTimeout: number): number | false;
-  /** Drops an inode's attributes (off < 0) and cached pages from off, len bytes (0: to the end). */
-  notifyInvalInode(session: Session, ino: number, off: number, len: number): boolean;
+  /**
+   * Drops an inode's attributes (off < 0) and cached pages from off, len bytes (0: to the end).
+   * retry: the kernel holds the inode (it was given in an entry reply), so a kernel that does
+   * not find it is still making it: the notice is retried briefly.
+   */
+  notifyInvalInode(session: Session, ino: number, off: number, len: number, retry?: boolean): boolean;
   notifyInvalEntry(session: Session, parent: number, name: string): boolean;
   notifyDelete(session: Session, parent: number, child: number, name: string): boolean;
   /** Requests JS holds unanswered, over all sessions. */

@@ -33,10 +33,11 @@ local ROOT = '1'
 -- the copy only while pt ends with ct. Everything but a listing reads the fields themselves.
 --
 -- v is the inode's version: publish bumps it for every inode named in inv_inode, and sends the
--- inode's new packed attributes with the invalidation ('a' items, invalidation.ts), so that a
--- mount holding the inode replaces what it holds instead of reading it again. A mount may hear
--- of a change after it read a newer state (replies and messages travel on two connections):
--- the version tells which is newer.
+-- new packed attributes of every inode it repacks with the invalidation ('a' items,
+-- invalidation.ts; a new inode's too, for the entry that names it), so that a mount holding
+-- the inode replaces what it holds instead of reading it again. A mount may hear of a change
+-- after it read a newer state (replies and messages travel on two connections): the version
+-- tells which is newer. A directory's version also orders what a mount knows of its names.
 
 -- attr_fields returns an inode's attribute fields in that order ('' for an absent one, and
 -- ct_absent true then), or nil when the inode is gone.
@@ -72,9 +73,15 @@ end
 local changed = {}
 local repack = {}
 local same_content = {}
+local entries_changed = {}
+-- Inode numbers come as strings (ARGV, entry values) or numbers: one key per inode.
 -- attrs_changed: ino's attributes are new or changed and only this script knows it yet.
-local function attrs_changed(ino) if not repack[ino] then repack[ino] = false end end
+local function attrs_changed(ino)
+  ino = tostring(ino)
+  if not repack[ino] then repack[ino] = false end
+end
 local function inv_inode(ino)
+  ino = tostring(ino)
   changed[#changed + 1] = 'i' .. ino
   repack[ino] = true
   same_content[ino] = nil
@@ -83,9 +90,15 @@ end
 -- content it holds). Unless the script also names ino in inv_inode after this.
 local function inv_attrs(ino)
   inv_inode(ino)
-  same_content[ino] = true
+  same_content[tostring(ino)] = true
 end
-local function inv_entry(parent, name) changed[#changed + 1] = 'e' .. parent .. '/' .. name end
+-- inv_entry: the entry changed. Every script that changes an entry also touches its directory
+-- (touch_dir), so the directory's new version comes in the same message: a mount orders what
+-- it knows of the directory's names against the change by it ('n' items, invalidation.ts).
+local function inv_entry(parent, name)
+  changed[#changed + 1] = 'e' .. parent .. '/' .. name
+  entries_changed[#entries_changed + 1] = { parent, name }
+end
 -- A small file's whole new content also travels with its invalidation ('d' items, after all
 -- others: only in the message, binary, length-prefixed), so that a mount holding the file's
 -- older content replaces it instead of reading it again. Up to PUSH_MAX bytes, where it costs
@@ -97,9 +110,12 @@ local function push_content(ino, data)
 end
 local function publish()
   for ino, named in pairs(repack) do
-    local packed = repack_attrs(ino, named)
-    if named then changed[#changed + 1] = 'a' .. ino .. ',' .. packed end
+    changed[#changed + 1] = 'a' .. ino .. ',' .. repack_attrs(ino, named)
     if same_content[ino] then changed[#changed + 1] = 'k' .. ino end
+  end
+  for _, e in ipairs(entries_changed) do
+    local v = redis.call('HGET', K_entries(e[1]), e[2]) or ''
+    changed[#changed + 1] = 'n' .. v .. ',' .. e[1] .. '/' .. e[2]
   end
   if #changed > 0 then
     local msg = SESSION .. '\0' .. table.concat(changed, '\0')

@@ -1,6 +1,7 @@
-// The attribute codec: an inode's attributes as Redis keeps them (hash fields t m u g n s r v
-// k at mt ct) and as scripts pack them into one string (lua/prelude.lua), turned into an Attr.
-// A damaged inode is EIO for that inode only.
+// How inodes and entries are written in Redis, read back: an inode's attributes as its hash
+// keeps them (fields t m u g n s r v k at mt ct) and as scripts pack them into one string
+// (lua/prelude.lua), and an entry's value (<type char><ino>, e.g. f42). A damaged inode or
+// entry is EIO for that one only.
 import { FsError } from '../core/errors.js';
 import type { Attr, FileType, Ino } from '../core/types.js';
 
@@ -76,4 +77,12 @@ function fieldNs(ino: Ino, v: readonly string[], i: number): bigint {
   } catch {
     throw new FsError('EIO', `inode ${ino}: corrupt field ${ATTR_FIELDS[i]}`);
   }
+}
+
+/** parseEntryValue reads an entry's value: <type char><ino>. */
+export function parseEntryValue(v: string): { ino: Ino; type: FileType } {
+  const type = v.charAt(0);
+  const ino = Number(v.slice(1));
+  if (!isFileType(type) || !Number.isSafeInteger(ino) || ino <= 0) throw new FsError('EIO', `corrupt directory entry '${v}'`);
+  return { ino, type };
 }
