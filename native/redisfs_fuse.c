@@ -64,7 +64,7 @@ enum {
 typedef struct notice {
   struct notice *next;
   int kind; // 1 inval inode, 2 inval entry, 3 delete
-  int retry; // kind 1: JS says the kernel holds the inode (see write_notice)
+  int retry; // kind 1: JS says the kernel was just given the inode (see write_notice)
   uint64_t a, b;
   int64_t off, len;
   size_t namelen;
@@ -580,9 +580,9 @@ static const struct fuse_lowlevel_ops ll_ops = {
 // A reply that hands the kernel a new inode (lookup, create, readdirplus) completes before the
 // kernel has made the inode: the process that asked still has to run. An invalidation written
 // in between finds no inode (ENOENT) and is lost, and the kernel then keeps the reply's older
-// attributes for their whole timeout. So when JS says the kernel holds the inode (it answered
-// an entry for it), ENOENT is retried for up to ~20 ms.
-#define RETRY_MAX_US 20000
+// attributes for their whole timeout. So when JS says the kernel was just given the inode (an
+// entry reply a moment ago), ENOENT is retried for up to ~5 ms (the notices after it wait).
+#define RETRY_MAX_US 5000
 
 static void write_notice(session_t *s, notice_t *n) {
   if (n->kind == 2) fuse_lowlevel_notify_inval_entry(s->se, n->a, n->name, n->namelen);
@@ -1131,7 +1131,7 @@ static napi_value enqueue(napi_env env, napi_callback_info info, int kind) {
 }
 
 // notifyInvalInode(session, ino, off, len, retry): off < 0 drops attributes only; len 0 = to the
-// end; retry: the kernel holds the inode (write_notice).
+// end; retry: the kernel was just given the inode (write_notice).
 static napi_value js_notify_inval_inode(napi_env env, napi_callback_info info) { return enqueue(env, info, 1); }
 // notifyInvalEntry(session, parent, name)
 static napi_value js_notify_inval_entry(napi_env env, napi_callback_info info) { return enqueue(env, info, 2); }

@@ -129,6 +129,22 @@ describe.skipIf(!LOWLEVEL)('lowlevel binding with kernel caches of an hour', () 
     }
   });
 
+  it('keeps invalidating B\'s kernel at once after A deletes hundreds of files B\'s kernel knew', async () => {
+    // Deleting a name lets B's kernel drop its inode before the inode's own invalidation comes:
+    // that one must not hold up the ones after it (see JUST_REPLIED_MS in the adapter).
+    const [a, b] = await freshDir('many');
+    const n = 300;
+    for (let i = 0; i < n; i++) await fs.writeFile(path.join(a, `f${i}`), 'x');
+    await fs.writeFile(path.join(a, 'last'), 'before');
+    await waitFor(async () => expect((await fs.readdir(b)).length).toBe(n + 1), { timeoutMs: DEADLINE_MS });
+    for (const name of await fs.readdir(b)) await fs.readFile(path.join(b, name));
+    expect(await fs.readFile(path.join(b, 'last'), 'utf8')).toBe('before');
+    await new Promise((r) => setTimeout(r, 200)); // past the window in which a reply is just given
+    for (let i = 0; i < n; i++) await fs.unlink(path.join(a, `f${i}`));
+    await fs.writeFile(path.join(a, 'last'), 'after!');
+    await waitFor(async () => expect(await fs.readFile(path.join(b, 'last'), 'utf8')).toBe('after!'), { timeoutMs: DEADLINE_MS });
+  });
+
   it('gives B what A\'s changes made with their invalidations: B shows a chmod, an overwrite and a new file without asking Redis', async () => {
     const [a, b] = await freshDir('pushed');
     await fs.writeFile(path.join(a, 'f'), 'version 0');

@@ -1,16 +1,18 @@
 // MetaCache holds what this mount knows of attributes, file contents (inline data or chunk
-// maps) and directory entries, until an invalidation says otherwise.
+// maps) and directory entries, until an invalidation says otherwise (or says what they are now).
 //
 // Race rule: a value fetched from Redis is stored only if no invalidation arrived while it was
 // in flight (the epoch is unchanged), because the reply may predate the change the
-// invalidation announced. While the subscription is down nothing is trusted or stored, but
+// invalidation announced. The other way round, what a change's message carries replaces what
+// is held only if newer, by version: an inode's for its attributes and content, its
+// directory's for a name. While the subscription is down nothing is trusted or stored, but
 // what was cached is kept as a fallback for when Redis itself cannot be reached (peek*), and
 // dropped once the subscription is back.
 //
 // Complete directories: for a directory this mount made, or listed with no invalidation
 // arriving meanwhile, every name is known, so a name not cached is absent without asking
-// Redis (a create's lookup of its new name costs no round trip). Any other host's change to
-// one of its entries, or the eviction of one of them, ends that knowledge.
+// Redis (a create's lookup of its new name costs no round trip). A change to one of its
+// entries that is not its very next version, or the eviction of one, ends that knowledge.
 import { LRUCache } from 'lru-cache';
 import type { Attr, FileType, Ino } from '../core/types.js';
 import type { Content } from '../store/meta-store.js';
@@ -80,12 +82,14 @@ export class MetaCache {
   }
 
   /**
-   * apply drops what changed, but for an inode whose new attributes (and, for a small file,
-   * content) came with the change: those replace the ones held (a mount that held none does
-   * not start holding them), unless what is held is as new (a reply read after the change may
-   * come in before the change's message does). `exact` is for this mount's own change whose
-   * every entry the caller stores or knows absent right after (create, unlink): complete
-   * directories stay so.
+   * apply brings what this mount holds up to a change: what came with it (an inode's new
+   * attributes, a small file's content, what a name holds now) replaces what is held, unless
+   * what is held is as new (a reply read after the change may come in before the change's
+   * message does); what did not come with it is dropped. A mount that held nothing of an
+   * inode does not start holding it, except for a name created in a directory it is looking
+   * at. `exact` is for this mount's own change whose every entry the caller stores or knows
+   * absent right after (create, unlink), when the change did not say what its names hold:
+   * complete directories stay so.
    */
   apply(items: readonly Invalidation[], exact = false): void {
     this.epoch++;

@@ -57,6 +57,13 @@ interface DirHandle {
   newsAt: number;
 }
 
+/**
+ * How long after an entry reply an invalidation of its inode may find the kernel still making
+ * it (notifyInvalInode's retry). Longer only costs the helper thread retries (a few ms each,
+ * holding up the notices after them) for inodes the kernel has let go of meanwhile.
+ */
+const JUST_REPLIED_MS = 50;
+
 /** What the kernel references of one inode (FuseLowLevelAdapter.refs). */
 interface KernelRef {
   /** Lookups not forgotten yet. */
@@ -72,6 +79,8 @@ interface KernelRef {
   parent: Ino | undefined;
   name: string | undefined;
   more: Set<string> | undefined;
+  /** When the last entry reply gave it to the kernel (performance.now()). */
+  repliedMs: number;
 }
 
 /** errno turns any failure into a positive errno; unexpected ones are logged with their stack. */
@@ -168,7 +177,10 @@ export class FuseLowLevelAdapter {
     for (const it of items) {
       if (it.kind !== 'inode') continue;
       this.noCaps.delete(it.ino);
-      this.ll.notifyInvalInode(s, it.ino, 0, 0, this.refs.has(it.ino));
+      // Just given to the kernel, it may still be making the inode: retried if not found. Not
+      // a deleted one: its name went first, and the kernel may have let it go for good.
+      const ref = it.attr && this.refs.get(it.ino);
+      this.ll.notifyInvalInode(s, it.ino, 0, 0, ref !== undefined && performance.now() - ref.repliedMs < JUST_REPLIED_MS);
     }
   }
 
@@ -193,11 +205,12 @@ export class FuseLowLevelAdapter {
     if (attr.ino === ROOT_INO) return;
     const ref = this.refs.get(attr.ino);
     if (ref === undefined) {
-      this.refs.set(attr.ino, { lookups: 1, attr, parent, name, more: undefined });
+      this.refs.set(attr.ino, { lookups: 1, attr, parent, name, more: undefined, repliedMs: performance.now() });
       return;
     }
     ref.lookups++;
     ref.attr = attr;
+    ref.repliedMs = performance.now();
     if (parent === undefined || (ref.parent === parent && ref.name === name)) return;
     if (ref.parent === undefined) {
       ref.parent = parent;

@@ -70,8 +70,8 @@ export interface Addon {
     entryTimeout: number, attrTimeout: number): number | false;
   /**
    * Drops an inode's attributes (off < 0) and cached pages from off, len bytes (0: to the end).
-   * retry: the kernel holds the inode (it was given in an entry reply), so a kernel that does
-   * not find it is still making it: the notice is retried briefly.
+   * retry: the inode was just given to the kernel in an entry reply, so a kernel that does not
+   * find it may still be making it: the notice is retried briefly.
    */
   notifyInvalInode(session: Session, ino: number, off: number, len: number, retry?: boolean): boolean;
   notifyInvalEntry(session: Session, parent: number, name: string): boolean;
