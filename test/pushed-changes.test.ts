@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Attr } from '../src/core/types.js';
 import type { Invalidation } from '../src/store/invalidation.js';
-import { parseItems, parseMessage } from '../src/store/invalidation.js';
+import { isFrom, parseItems, parseMessage } from '../src/store/invalidation.js';
 import { MetaCache } from '../src/vfs/meta-cache.js';
 
 function attr(ino: number, version: number, mode = 0o100644): Attr {
@@ -45,6 +45,11 @@ describe('an invalidation message', () => {
     const msg = Buffer.concat([Buffer.from(['s', 'i7', `a7,${packed(attr(7, 4))}`, 'd7,5,'].join('\0')), data, Buffer.from('\0d9,2,ok')]);
     const m = parseMessage(msg);
     expect(m.items).toEqual([{ kind: 'inode', ino: 7, attr: attr(7, 4), data }]);
+  });
+
+  it('tells its writer by the session id that starts it', () => {
+    const m = Buffer.from('12\0i7');
+    expect([isFrom(m, '12'), isFrom(m, '1'), isFrom(m, '123')]).toEqual([true, false, false]);
   });
 
   it('still reads as drops when it carries no attributes, or ones it cannot parse', () => {

@@ -7,7 +7,7 @@ import { connect, checkServer, chunkReaderOptions, safeUrl, type RedisClient, ty
 import { MetaStore } from '../store/meta-store.js';
 import { ChunkStore } from '../store/chunk-store.js';
 import { ChunkReader } from '../store/chunk-reader.js';
-import { parseMessage } from '../store/invalidation.js';
+import { isFrom, parseMessage } from '../store/invalidation.js';
 import { Reclaimer } from '../store/reclaimer.js';
 import { Vfs, DEFAULT_VFS_OPTIONS } from '../vfs/vfs.js';
 import { DEFAULT_FUSE_MOUNT_OPTIONS } from '../fuse/mount-options.js';
@@ -164,8 +164,8 @@ async function makeAdapter(cfg: MountConfig, vfs: Vfs): Promise<FuseAdapter> {
 // Every mount hears every other mount's changes; its own it has applied already.
 async function subscribe(sub: RedisClient, channel: string, session: string, vfs: Vfs): Promise<void> {
   sub.on('messageBuffer', (_ch: Buffer, message: Buffer) => {
-    const m = parseMessage(message);
-    if (m.session !== session) vfs.remoteChanged(m.items);
+    if (isFrom(message, session)) return; // half of what a writing mount hears: not parsed
+    vfs.remoteChanged(parseMessage(message).items);
   });
   // While the subscription is down, changes go unheard: trust no cached attr or entry until
   // it is back (immutable chunks stay valid).

@@ -96,6 +96,11 @@ export interface InvalidationMessage {
   items: Invalidation[];
 }
 
+/** isFrom tells whether a message was published by the given session, without parsing it. */
+export function isFrom(message: Buffer, session: string): boolean {
+  return message.length > session.length && message[session.length] === 0 && message.toString('latin1', 0, session.length) === session;
+}
+
 export function parseMessage(message: Buffer): InvalidationMessage {
   const end = message.indexOf('\0d');
   const parts = message.toString('utf8', 0, end < 0 ? message.length : end).split('\0');
