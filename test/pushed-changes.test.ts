@@ -120,6 +120,19 @@ describe('attributes pushed with an invalidation', () => {
     expect(c.content(7)).toEqual({ kind: 'inline', data: Buffer.from('newest') });
   });
 
+  it('from this mount\'s own change that left the content as it was do not vouch for a content older than the version before', () => {
+    // Own replies are not ordered against other hosts' messages: another host's commit (v5)
+    // may still be on its way when this mount's chmod (v6) comes back.
+    const c = liveCache();
+    c.storeAttr(attr(7, 4), c.mark());
+    c.storeContent(7, { kind: 'inline', data: Buffer.from('v4') }, 4, c.mark());
+    c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 6), sameContent: true }], true);
+    expect(c.content(7)).toBeUndefined();
+    c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 5), data: Buffer.from('v5') }]);
+    expect(c.content(7)).toBeUndefined(); // older than the attributes held: not kept either
+    expect(c.attr(7)?.version).toBe(6);
+  });
+
   it('that left a file\'s content as it was (chmod) keep the content held', () => {
     const c = liveCache();
     c.storeAttr(attr(7, 1), c.mark());
@@ -175,6 +188,19 @@ describe('names pushed with an invalidation', () => {
     expect(c.entry(1, 'other')).toBeNull(); // still complete: a name not held is absent
     c.apply([{ kind: 'entry', parent: 1, name: 'late', now: { entry: { ino: 10, type: 'f' }, dirVersion: 7 } }]);
     expect(c.entry(1, 'other')).toBeUndefined(); // version 6 went unheard so far: no longer complete
+  });
+
+  it('older than a complete directory\'s listing still replace an older name held: the listing did not see it', () => {
+    const c = liveCache();
+    c.storeEntry(1, 'y', { ino: 8, type: 'f' }, c.mark(), 5);
+    c.storeComplete(1, c.mark(), 6); // listed at version 6, after y was renamed away, before hearing of it
+    c.apply([
+      { kind: 'inode', ino: 1, attr: dir(1, 6) },
+      { kind: 'entry', parent: 1, name: 'y', now: { entry: null, dirVersion: 6 } },
+      { kind: 'entry', parent: 1, name: 'z', now: { entry: { ino: 8, type: 'f' }, dirVersion: 6 } },
+    ]);
+    expect(c.entry(1, 'y')).toBeNull();
+    expect(c.entry(1, 'other')).toBeNull(); // still complete
   });
 
   it('are ignored when older than the listing that made the directory complete', () => {

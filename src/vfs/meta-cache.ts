@@ -128,27 +128,30 @@ export class MetaCache {
   // A changed name: what it holds now replaces what is held, unless that is as new; a name not
   // held is kept too in a directory this mount is looking at (its attributes are held), so
   // that a file another host just created is found with no round trip; without its new
-  // state, or against a name held since a time unknown, it is dropped.
+  // state, or against a name held since a time unknown, it is dropped. A change older than a
+  // complete directory's listing still replaces an older name held: the listing only stored
+  // the names it saw, and one it did not see is the one this change removed.
   private changedEntry({ parent, name, now }: Invalidation & { kind: 'entry' }, rule: DirRule): void {
-    if (rule === 'older') return;
     const key = entryKey(parent, name);
     const held = this.entries.peek(key);
     if (!now || (held && held.v < 0)) {
+      if (rule === 'older' && !held) return;
       this.entries.delete(key);
-      if (rule === 'extend') this.complete.delete(parent);
+      if (rule !== 'names') this.complete.delete(parent); // a name dropped is not an absent one
       return;
     }
     if (held && held.v >= now.dirVersion) return;
-    if (!held && rule !== 'extend' && (now.entry === null || !this.attrs.has(parent))) return;
+    if (!held && (rule === 'older' || (rule === 'names' && (now.entry === null || !this.attrs.has(parent))))) return;
     this.entries.set(key, now.entry ? { ino: now.entry.ino, type: now.entry.type, v: now.dirVersion } : { ino: 0, v: now.dirVersion });
     const a = now.attr && this.attrs.peek(now.attr.ino);
     if (now.attr && (!a || a.version < now.attr.version)) this.attrs.set(now.attr.ino, now.attr);
   }
 
   // An inode that changed: what is held of it is replaced by what came with the change, kept
-  // when it is as new (read after the change) or, for a content, when the change left it as
-  // it was (messages come in order: every change since it was read was applied to it), and
-  // dropped otherwise.
+  // when it is as new (read after the change), and dropped otherwise. A content also stays when
+  // the change left it as it was and it was current just before (the version before), and a
+  // content that came with the change is kept only if it is no older than the attributes
+  // held: this mount's own replies are not ordered against other hosts' messages.
   private changedInode({ ino, attr, data, sameContent }: Invalidation & { kind: 'inode' }): void {
     const a = this.attrs.peek(ino);
     if (a && !(attr && attr.version <= a.version)) {
@@ -156,12 +159,16 @@ export class MetaCache {
       else this.attrs.delete(ino);
     }
     const c = this.contents.peek(ino);
+    const asNew = c && attr && attr.version <= c.version;
     // Holding its attributes, a mount is reading the file: a small content is kept too.
-    if (!c && a && attr && data) this.contents.set(ino, { content: { kind: 'inline', data }, version: attr.version });
-    if (c && !(attr && attr.version <= c.version)) {
-      if (attr && data) this.contents.set(ino, { content: { kind: 'inline', data }, version: attr.version });
-      else if (attr && sameContent) c.version = attr.version;
-      else this.contents.delete(ino);
+    if (asNew) {
+      // read after the change: kept
+    } else if (attr && data && (c || a) && (!a || attr.version >= a.version)) {
+      this.contents.set(ino, { content: { kind: 'inline', data }, version: attr.version });
+    } else if (c && attr && sameContent && c.version === attr.version - 1) {
+      c.version = attr.version;
+    } else if (c) {
+      this.contents.delete(ino);
     }
     this.xattrs.delete(ino);
   }
