@@ -100,9 +100,10 @@ local function inv_entry(parent, name)
   entries_changed[#entries_changed + 1] = { parent, name }
 end
 -- A small file's whole new content also travels with its invalidation ('d' items, after all
--- others: only in the message, binary, length-prefixed), so that a mount holding the file's
--- older content replaces it instead of reading it again. Up to PUSH_MAX bytes, where it costs
--- the broadcast about what the message's other items do; larger files are read on demand.
+-- others: only in the message, binary, length-prefixed), so that a mount holding the file (its
+-- older content, or its attributes) keeps it instead of reading it again. Up to PUSH_MAX
+-- bytes, where it costs the broadcast about what the message's other items do; larger files
+-- are read on demand.
 local PUSH_MAX = 1024
 local contents = {}
 local function push_content(ino, data)
