@@ -1,5 +1,5 @@
 -- Commits a file's new content: size, times, and either inline data or chunk-map changes,
--- bumping the generation. Chunks it replaces or cuts off go to the reclaim queue.
+-- bumping the version (publish). Chunks it replaces or cuts off go to the reclaim queue.
 -- Input:  KEYS[1] vol; ARGV session, now, ino, size, mtime, chunkSize, dropFrom (-1: none),
 --         inline ('1' then ARGV[9] is the content, '0' then ARGV[9..] are index/id pairs)
 -- Output: changed items; fails ESTALE when the inode is gone (deleted by another host)
