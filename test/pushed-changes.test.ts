@@ -171,18 +171,18 @@ describe('names pushed with an invalidation', () => {
 
   it('replace a name held as missing, unless it was read after the change', () => {
     const c = liveCache();
-    c.storeEntry(1, 'new', null, c.mark(), 4);
+    c.storeEntry(1, 'new', null, 4, c.mark());
     c.apply(created(5));
     expect(c.entry(1, 'new')).toMatchObject({ ino: 9 });
     const d = liveCache();
-    d.storeEntry(1, 'new', null, d.mark(), 6); // read after a later unlink whose message is on its way
+    d.storeEntry(1, 'new', null, 6, d.mark()); // read after a later unlink whose message is on its way
     d.apply(created(5));
     expect(d.entry(1, 'new')).toBeNull();
   });
 
   it('keep a complete directory complete through its very next version only', () => {
     const c = liveCache();
-    c.storeComplete(1, c.mark(), 4);
+    c.storeComplete(1, 4, c.mark());
     c.apply(created(5));
     expect(c.entry(1, 'new')).toMatchObject({ ino: 9 });
     expect(c.entry(1, 'other')).toBeNull(); // still complete: a name not held is absent
@@ -192,8 +192,8 @@ describe('names pushed with an invalidation', () => {
 
   it('older than a complete directory\'s listing still replace an older name held: the listing did not see it', () => {
     const c = liveCache();
-    c.storeEntry(1, 'y', { ino: 8, type: 'f' }, c.mark(), 5);
-    c.storeComplete(1, c.mark(), 6); // listed at version 6, after y was renamed away, before hearing of it
+    c.storeEntry(1, 'y', { ino: 8, type: 'f' }, 5, c.mark());
+    c.storeComplete(1, 6, c.mark()); // listed at version 6, after y was renamed away, before hearing of it
     c.apply([
       { kind: 'inode', ino: 1, attr: dir(1, 6) },
       { kind: 'entry', parent: 1, name: 'y', now: { entry: null, dirVersion: 6 } },
@@ -205,7 +205,7 @@ describe('names pushed with an invalidation', () => {
 
   it('are ignored when older than the listing that made the directory complete', () => {
     const c = liveCache();
-    c.storeComplete(1, c.mark(), 5);
+    c.storeComplete(1, 5, c.mark());
     c.apply(created(5));
     expect(c.entry(1, 'new')).toBeNull();
     expect(c.entry(1, 'other')).toBeNull();
@@ -213,8 +213,8 @@ describe('names pushed with an invalidation', () => {
 
   it('without what the name holds now, drop it and end the directory\'s completeness', () => {
     const c = liveCache();
-    c.storeComplete(1, c.mark(), 4);
-    c.storeEntry(1, 'new', null, c.mark(), 4);
+    c.storeComplete(1, 4, c.mark());
+    c.storeEntry(1, 'new', null, 4, c.mark());
     c.apply([{ kind: 'entry', parent: 1, name: 'new' }]);
     expect(c.entry(1, 'new')).toBeUndefined();
   });

@@ -221,9 +221,9 @@ export class MetaCache {
    * storeComplete records that every entry of `dir` is cached (a new or fully listed directory)
    * as of its version `v` (-1: unknown).
    */
-  storeComplete(dir: Ino, mark: number, v: number): void { if (this.ok(mark)) this.complete.set(dir, v); }
+  storeComplete(dir: Ino, v: number, mark: number): void { if (this.ok(mark)) this.complete.set(dir, v); }
   /** storeEntry records what a name holds (null: nothing) as of its directory's version `v` (-1: unknown). */
-  storeEntry(parent: Ino, name: string, e: CachedEntry | null, mark: number, v: number): void {
+  storeEntry(parent: Ino, name: string, e: CachedEntry | null, v: number, mark: number): void {
     if (this.ok(mark)) this.entries.set(entryKey(parent, name), e ? { ino: e.ino, type: e.type, v } : { ino: 0, v });
   }
 

@@ -164,7 +164,7 @@ export class Vfs {
       return entry ? { entry, dirVersion: -1 } : entry;
     });
     this.entryNews++;
-    if (!fromCache) this.metaCache.storeEntry(parent, name, found.entry ?? null, mark, found.dirVersion);
+    if (!fromCache) this.metaCache.storeEntry(parent, name, found.entry ?? null, found.dirVersion, mark);
     if (!found.entry) throw new FsError('ENOENT');
     if (found.attr) this.metaCache.storeAttr(found.attr, mark);
     if (found.attr && found.content) this.metaCache.storeContent(found.entry.ino, found.content, found.attr.version, mark);
@@ -481,7 +481,7 @@ export class Vfs {
     l.dirVersion = l.dirVersion === undefined || l.dirVersion === page.dirVersion ? page.dirVersion : -1;
     const attrs = page.attrs;
     page.entries.forEach((e, i) => {
-      this.metaCache.storeEntry(l.dir, e.name, e, mark, page.dirVersion);
+      this.metaCache.storeEntry(l.dir, e.name, e, page.dirVersion, mark);
       l.entries.push(e);
       if (!attrs) return;
       const attr = attrs[i];
@@ -493,7 +493,7 @@ export class Vfs {
     l.done = true;
     // Every name, with nothing heard of any change and nothing evicted meanwhile: the listing
     // is complete.
-    if (this.metaCache.evictions === l.evictions) this.metaCache.storeComplete(l.dir, l.first, l.dirVersion ?? -1);
+    if (this.metaCache.evictions === l.evictions) this.metaCache.storeComplete(l.dir, l.dirVersion ?? -1, l.first);
     this.listingAhead.remember(l.dir, l.entries);
   }
 
@@ -594,9 +594,9 @@ export class Vfs {
     this.metaCache.storeAttr(attr, mark);
     const dir = changed.find((it) => it.kind === 'inode' && it.ino === parent);
     const dirVersion = dir?.kind === 'inode' && dir.attr ? dir.attr.version : -1;
-    this.metaCache.storeEntry(parent, name, { ino: attr.ino, type }, mark, dirVersion);
+    this.metaCache.storeEntry(parent, name, { ino: attr.ino, type }, dirVersion, mark);
     this.metaCache.storeNoXattrs(attr.ino, mark);
-    if (type === 'd') this.metaCache.storeComplete(attr.ino, mark, attr.version);
+    if (type === 'd') this.metaCache.storeComplete(attr.ino, attr.version, mark);
     if (type === 'f') this.metaCache.storeContent(attr.ino, { kind: 'inline', data: Buffer.alloc(0) }, attr.version, mark);
     return attr;
   }
