@@ -38,6 +38,12 @@ afterAll(async () => {
 });
 dumpLogsOnFailure(() => [A, B, I]);
 
+/** The commands B's daemon has sent Redis so far (its /status). */
+async function commands(): Promise<number> {
+  const status = await (await fetch(`http://127.0.0.1:${metricsB}/status`)).json() as { stats: { redis: { commands: number } } };
+  return status.stats.redis.commands;
+}
+
 async function freshDir(label: string): Promise<[string, string]> {
   const rel = `${label}-${serial++}`;
   await fs.mkdir(A.p(rel));
@@ -149,10 +155,6 @@ describe.skipIf(!LOWLEVEL)('lowlevel binding with kernel caches of an hour', () 
     const [a, b] = await freshDir('pushed');
     await fs.writeFile(path.join(a, 'f'), 'version 0');
     await waitFor(async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('version 0'), { timeoutMs: DEADLINE_MS });
-    const commands = async (): Promise<number> => {
-      const status = await (await fetch(`http://127.0.0.1:${metricsB}/status`)).json() as { stats: { redis: { commands: number } } };
-      return status.stats.redis.commands;
-    };
     const before = await commands();
     const rounds = 7;
     for (let i = 1; i <= rounds; i++) {
@@ -168,6 +170,26 @@ describe.skipIf(!LOWLEVEL)('lowlevel binding with kernel caches of an hour', () 
     // Each change read back would cost B at least one command; the few left are B's own
     // heartbeat and stats, sent every second.
     expect(await commands() - before).toBeLessThan(rounds);
+  });
+
+  it('lists and stats on B a directory A made and filled, without asking Redis', async () => {
+    const [a, b] = await freshDir('filled');
+    const before = await commands();
+    const names = Array.from({ length: 50 }, (_, i) => `f${i}`);
+    for (const n of names) await fs.writeFile(path.join(a, n), n);
+    await fs.rm(path.join(a, 'f7'));
+    await fs.rename(path.join(a, 'f8'), path.join(a, 'renamed'));
+    const expected = names.filter((n) => n !== 'f7' && n !== 'f8').concat('renamed').sort();
+    await waitFor(async () => expect((await fs.readdir(b)).sort()).toEqual(expected), { timeoutMs: DEADLINE_MS });
+    const rounds = 10;
+    for (let i = 0; i < rounds; i++) {
+      expect((await fs.readdir(b)).sort()).toEqual(expected);
+      for (const n of expected) expect((await fs.stat(path.join(b, n))).size).toBe(n === 'renamed' ? 2 : n.length);
+    }
+    // B heard of the directory when it was made (empty), then of every name and its
+    // attributes: a listing read from Redis would cost one command each round; what is left
+    // is B's heartbeat and stats, sent every second.
+    expect(await commands() - before).toBeLessThan(rounds / 2);
   });
 });
 
@@ -186,7 +208,13 @@ describe.skipIf(!LOWLEVEL)('lowlevel binding, interrupted requests (Redis paused
   beforeAll(async () => {
     redis = new RestartableRedis(await freePort(), await makeTempDir('redis-intr'), []);
     await redis.start();
-    I = await mountHost({ volume: uniqueVolume('intr'), redisUrl: redis.url, label: 'I',
+    const volume = uniqueVolume('intr');
+    // A name I has never looked up is asked of Redis only in a directory I does not know
+    // complete: a fresh volume's empty root would be, so another host gives it a name first.
+    const seed = await mountHost({ volume, redisUrl: redis.url, label: 'seed' });
+    await fs.mkdir(seed.p('seeded'));
+    await seed.stop();
+    I = await mountHost({ volume, redisUrl: redis.url, label: 'I',
       extraArgs: ['--io-timeout', String(IO_TIMEOUT_MS), '--kernel-cache', '3600'] });
   });
   afterAll(async () => {

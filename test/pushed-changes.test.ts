@@ -219,3 +219,66 @@ describe('names pushed with an invalidation', () => {
     expect(c.entry(1, 'new')).toBeUndefined();
   });
 });
+
+describe('a complete directory', () => {
+  const created = (name: string, ino: number, version: number, a: Attr = attr(ino, 0)): Invalidation[] => [
+    { kind: 'inode', ino: 1, attr: dir(1, version) },
+    { kind: 'entry', parent: 1, name, now: { entry: { ino, type: a.type }, dirVersion: version, attr: a } },
+  ];
+  const names = (c: MetaCache, d: number): string[] | undefined => c.listing(d, false)?.entries.map((e) => e.name);
+
+  it('is listed from what the mount holds, kept in step with the changes heard', () => {
+    const c = liveCache();
+    c.storeAttr(dir(1, 4), c.mark());
+    c.storeEntry(1, 'a', { ino: 8, type: 'f' }, 4, c.mark());
+    c.storeAttr(attr(8, 2), c.mark());
+    c.storeComplete(1, 4, c.mark(), ['a']);
+    c.apply(created('b', 9, 5));
+    c.apply([
+      { kind: 'inode', ino: 1, attr: dir(1, 6) },
+      { kind: 'entry', parent: 1, name: 'a', now: { entry: null, dirVersion: 6 } },
+    ]);
+    expect(c.listing(1, true)).toEqual({ entries: [{ name: 'b', ino: 9, type: 'f' }], attrs: [attr(9, 0)], version: 6 });
+  });
+
+  it('is not listed from the mount once a change to it went unheard', () => {
+    const c = liveCache();
+    c.storeComplete(1, 4, c.mark(), []);
+    c.apply(created('b', 9, 6)); // version 5 is still on its way
+    expect(c.listing(1, false)).toBeUndefined();
+  });
+
+  it('is listed with attributes only when the mount holds every entry\'s', () => {
+    const c = liveCache();
+    c.storeEntry(1, 'a', { ino: 8, type: 'f' }, 4, c.mark());
+    c.storeComplete(1, 4, c.mark(), ['a']);
+    expect(c.listing(1, true)).toBeUndefined();
+    expect(names(c, 1)).toEqual(['a']);
+  });
+
+  it('is what a directory another host just made is, as long as the mount looks at its parent', () => {
+    const c = liveCache();
+    c.storeAttr(dir(1, 4), c.mark());
+    c.apply(created('sub', 9, 5, dir(9, 0)));
+    expect(names(c, 9)).toEqual([]);
+    expect(c.entry(9, 'anything')).toBeNull();
+    // A directory that had names at some point (a version past 0) is not known empty.
+    c.apply(created('moved', 10, 6, dir(10, 3)));
+    expect(c.listing(10, false)).toBeUndefined();
+  });
+
+  it('stays complete through a change to its own attributes only (chmod, utimens)', () => {
+    const c = liveCache();
+    c.storeComplete(1, 4, c.mark(), []);
+    c.apply([{ kind: 'inode', ino: 1, attr: dir(1, 5) }]);
+    c.apply(created('b', 9, 6));
+    expect(names(c, 1)).toEqual(['b']);
+  });
+
+  it('is not listed from the mount while the subscription is down', () => {
+    const c = liveCache();
+    c.storeComplete(1, 4, c.mark(), []);
+    c.setLive(false);
+    expect(c.listing(1, false)).toBeUndefined();
+  });
+});

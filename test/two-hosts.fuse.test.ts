@@ -403,10 +403,14 @@ describe('two mounts of one volume', () => {
       const key = `rfs:{${volume}}:i:${ino}`;
       const [pa, pt] = await redis.hmget(key, 'pa', 'pt');
       expect(pa).toMatch(/^f,.*,10,/);
-      // What an older writer would leave: new fields (size 999, a later ctime), the old packed copy.
+      // What an older writer would leave: new fields (size 999, a later ctime), the old packed
+      // copy, and an invalidation naming only the inode.
       await redis.hset(key, 's', '999', 'ct', String(BigInt(pt!.split(',')[2]!) + 1n));
-      expect(await fs.readdir(b)).toEqual(['f']);
-      expect((await fs.stat(path.join(b, 'f'))).size).toBe(999);
+      await redis.publish(`rfs:{${volume}}:inval`, `older-writer\0i${ino}`);
+      await seen('the size an older writer set, in a listing', async () => {
+        expect(await fs.readdir(b)).toEqual(['f']);
+        expect((await fs.stat(path.join(b, 'f'))).size).toBe(999);
+      });
     } finally {
       redis.disconnect();
     }

@@ -10,11 +10,12 @@
 // dropped once the subscription is back.
 //
 // Complete directories: for a directory this mount made, or listed with no invalidation
-// arriving meanwhile, every name is known, so a name not cached is absent without asking
-// Redis (a create's lookup of its new name costs no round trip). A change to one of its
+// arriving meanwhile, or heard of as just made (version 0: no name ever added), every name is
+// known, so a name not cached is absent without asking Redis (a create's lookup of its new
+// name costs no round trip), and its listing is served from here. A change to one of its
 // entries that is not its very next version, or the eviction of one, ends that knowledge.
 import { LRUCache } from 'lru-cache';
-import type { Attr, FileType, Ino } from '../core/types.js';
+import type { Attr, DirEntry, FileType, Ino } from '../core/types.js';
 import type { Content } from '../store/meta-store.js';
 import type { Invalidation } from '../store/invalidation.js';
 
@@ -22,6 +23,12 @@ export interface CachedEntry { ino: Ino; type: FileType }
 
 /** What is known of an inode's xattrs: values by name (null: absent); complete: no others. */
 export interface CachedXattrs { complete: boolean; values: Map<string, Buffer | null> }
+
+/** A complete directory: its version then (-1: unknown) and its names, in the order learnt. */
+interface CompleteDir { v: number; names: Set<string> }
+
+/** A complete directory's listing from the cache; attrs when asked for. */
+export interface CachedListing { entries: DirEntry[]; attrs: Attr[] | undefined; version: number }
 
 export interface MetaCacheLimits {
   /** Most attributes, entries and contents kept. @default 200000 */
@@ -41,8 +48,11 @@ export class MetaCache {
   private readonly entries: LRUCache<string, (CachedEntry | { ino: 0 }) & { v: number }>;
   /** The kernel asks for security.capability before every write: answering from here matters. */
   private readonly xattrs: LRUCache<Ino, CachedXattrs>;
-  /** Directories whose every entry is in `entries` (absent names: absent), by their version then (-1: unknown). */
-  private readonly complete: LRUCache<Ino, number>;
+  /**
+   * Directories whose every entry is in `entries` (absent names: absent), with their names,
+   * kept in step with `entries` by putEntry and dropEntry.
+   */
+  private readonly complete: LRUCache<Ino, CompleteDir>;
   /** Entries evicted so far: a listing during which one was cannot make its directory complete. */
   evictions = 0;
 
@@ -104,18 +114,21 @@ export class MetaCache {
       if (rule === undefined) dirs.set(it.parent, rule = this.dirRule(it.parent, it.now?.dirVersion, exact));
       this.changedEntry(it, rule);
     }
+    for (const it of items) {
+      if (it.kind === 'inode' && !dirs?.has(it.ino)) this.changedDirOnly(it.ino, it.attr);
+    }
   }
 
   // How a message's changes to a directory's names meet what is known of them, decided once per
   // message (one change may rename within a directory: two names, one new version). A complete
   // directory stays complete only when the change is the very next version of it.
   private dirRule(dir: Ino, version: number | undefined, exact: boolean): DirRule {
-    const cv = this.complete.peek(dir);
-    if (cv === undefined) return 'names';
-    if (version !== undefined && cv >= 0) {
-      if (version <= cv) return 'older';
-      if (version === cv + 1) {
-        this.complete.set(dir, version);
+    const c = this.complete.peek(dir);
+    if (c === undefined) return 'names';
+    if (version !== undefined && c.v >= 0) {
+      if (version <= c.v) return 'older';
+      if (version === c.v + 1) {
+        c.v = version;
         return 'extend';
       }
       this.complete.delete(dir); // a change in between is still on its way
@@ -136,15 +149,31 @@ export class MetaCache {
     const held = this.entries.peek(key);
     if (!now || (held && held.v < 0)) {
       if (rule === 'older' && !held) return;
-      this.entries.delete(key);
+      this.dropEntry(parent, name);
       if (rule !== 'names') this.complete.delete(parent); // a name dropped is not an absent one
       return;
     }
     if (held && held.v >= now.dirVersion) return;
     if (!held && (rule === 'older' || (rule === 'names' && (now.entry === null || !this.attrs.has(parent))))) return;
-    this.entries.set(key, now.entry ? { ino: now.entry.ino, type: now.entry.type, v: now.dirVersion } : { ino: 0, v: now.dirVersion });
+    this.putEntry(parent, name, now.entry ? { ino: now.entry.ino, type: now.entry.type, v: now.dirVersion } : { ino: 0, v: now.dirVersion });
     const a = now.attr && this.attrs.peek(now.attr.ino);
     if (now.attr && (!a || a.version < now.attr.version)) this.attrs.set(now.attr.ino, now.attr);
+    if (now.attr) this.knownEmpty(now.attr);
+  }
+
+  // A directory at version 0 has never had a name: it is complete, empty, as of then.
+  private knownEmpty(attr: Attr): void {
+    if (attr.type === 'd' && attr.version === 0 && !this.complete.has(attr.ino)) {
+      this.complete.set(attr.ino, { v: 0, names: new Set() });
+    }
+  }
+
+  // A changed directory none of whose names the change named (its own attributes or xattrs, a
+  // move elsewhere): its names are as before, so a complete directory stays complete through
+  // that version when it is the very next one.
+  private changedDirOnly(ino: Ino, attr: Attr | undefined): void {
+    const c = attr?.type === 'd' ? this.complete.peek(ino) : undefined;
+    if (c && c.v >= 0 && attr!.version === c.v + 1) c.v = attr!.version;
   }
 
   // An inode that changed: what is held of it is replaced by what came with the change, kept
@@ -182,7 +211,11 @@ export class MetaCache {
     if (e === undefined) return undefined;
     return e.ino === 0 ? null : (e as CachedEntry);
   }
-  storeAttr(attr: Attr, mark: number): void { if (this.ok(mark)) this.attrs.set(attr.ino, attr); }
+  storeAttr(attr: Attr, mark: number): void {
+    if (!this.ok(mark)) return;
+    this.attrs.set(attr.ino, attr);
+    this.knownEmpty(attr);
+  }
 
   content(ino: Ino): Content | undefined { return this.live ? this.contents.get(ino)?.content : undefined; }
   /** storeContent keeps a file's content, read with attributes of that version. */
@@ -221,10 +254,51 @@ export class MetaCache {
    * storeComplete records that every entry of `dir` is cached (a new or fully listed directory)
    * as of its version `v` (-1: unknown).
    */
-  storeComplete(dir: Ino, v: number, mark: number): void { if (this.ok(mark)) this.complete.set(dir, v); }
+  storeComplete(dir: Ino, v: number, mark: number, names: Iterable<string> = []): void {
+    if (this.ok(mark)) this.complete.set(dir, { v, names: new Set(names) });
+  }
   /** storeEntry records what a name holds (null: nothing) as of its directory's version `v` (-1: unknown). */
   storeEntry(parent: Ino, name: string, e: CachedEntry | null, v: number, mark: number): void {
-    if (this.ok(mark)) this.entries.set(entryKey(parent, name), e ? { ino: e.ino, type: e.type, v } : { ino: 0, v });
+    if (this.ok(mark)) this.putEntry(parent, name, e ? { ino: e.ino, type: e.type, v } : { ino: 0, v });
+  }
+
+  /**
+   * listing returns a complete directory's entries, and each one's attributes when asked for,
+   * or undefined when the directory is not complete here (or an entry's attributes are not
+   * held: a listing from Redis reads them all at once).
+   */
+  listing(dir: Ino, withAttrs: boolean): CachedListing | undefined {
+    if (!this.live) return undefined;
+    const c = this.complete.get(dir);
+    if (!c) return undefined;
+    const entries: DirEntry[] = [];
+    const attrs: Attr[] | undefined = withAttrs ? [] : undefined;
+    for (const name of c.names) {
+      const e = this.entries.get(entryKey(dir, name));
+      if (!e || e.ino === 0) return undefined; // not in step: cannot happen, but never list it
+      const { ino, type } = e as CachedEntry;
+      entries.push({ name, ino, type });
+      if (!attrs) continue;
+      const a = this.attrs.get(ino);
+      if (!a) return undefined;
+      attrs.push(a);
+    }
+    return { entries, attrs, version: c.v };
+  }
+
+  // Every change to `entries` goes through these two, which keep a complete directory's names
+  // in step.
+  private putEntry(parent: Ino, name: string, e: (CachedEntry | { ino: 0 }) & { v: number }): void {
+    this.entries.set(entryKey(parent, name), e);
+    const c = this.complete.peek(parent);
+    if (!c) return;
+    if (e.ino === 0) c.names.delete(name);
+    else c.names.add(name);
+  }
+
+  private dropEntry(parent: Ino, name: string): void {
+    this.entries.delete(entryKey(parent, name));
+    this.complete.peek(parent)?.names.delete(name);
   }
 
   private ok(mark: number): boolean { return this.live && mark === this.epoch; }

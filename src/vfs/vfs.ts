@@ -456,9 +456,20 @@ export class Vfs {
   async startListing(dir: Ino, withAttrs: boolean): Promise<DirListing> {
     const attr = await this.getattr(dir);
     if (attr.type !== 'd') throw new FsError('ENOTDIR');
+    const first = this.metaCache.mark();
+    // A directory whose every name (and each one's attributes) this mount holds, kept current
+    // by the invalidations: listed with no round trip.
+    const cached = this.metaCache.listing(dir, withAttrs);
+    if (cached) {
+      this.listingAhead.remember(dir, cached.entries);
+      return {
+        dir, entries: cached.entries, attrs: cached.attrs?.map((a) => this.withOwnWrites(a)), cursor: '0', done: true,
+        reading: undefined, first, evictions: this.metaCache.evictions, dirVersion: cached.version,
+      };
+    }
     return {
       dir, entries: [], attrs: withAttrs ? [] : undefined, cursor: '0', done: false, reading: undefined,
-      first: this.metaCache.mark(), evictions: this.metaCache.evictions, dirVersion: undefined,
+      first, evictions: this.metaCache.evictions, dirVersion: undefined,
     };
   }
 
@@ -493,7 +504,9 @@ export class Vfs {
     l.done = true;
     // Every name, with nothing heard of any change and nothing evicted meanwhile: the listing
     // is complete.
-    if (this.metaCache.evictions === l.evictions) this.metaCache.storeComplete(l.dir, l.dirVersion ?? -1, l.first);
+    if (this.metaCache.evictions === l.evictions) {
+      this.metaCache.storeComplete(l.dir, l.dirVersion ?? -1, l.first, l.entries.map((e) => e.name));
+    }
     this.listingAhead.remember(l.dir, l.entries);
   }
 
