@@ -232,7 +232,7 @@ describe('a complete directory', () => {
     c.storeAttr(dir(1, 4), c.mark());
     c.storeEntry(1, 'a', { ino: 8, type: 'f' }, 4, c.mark());
     c.storeAttr(attr(8, 2), c.mark());
-    c.storeComplete(1, 4, c.mark(), ['a']);
+    c.storeComplete(1, 4, c.mark(), [{ name: 'a', ino: 8, type: 'f' }]);
     c.apply(created('b', 9, 5));
     c.apply([
       { kind: 'inode', ino: 1, attr: dir(1, 6) },
@@ -251,7 +251,7 @@ describe('a complete directory', () => {
   it('is listed with attributes only when the mount holds every entry\'s', () => {
     const c = liveCache();
     c.storeEntry(1, 'a', { ino: 8, type: 'f' }, 4, c.mark());
-    c.storeComplete(1, 4, c.mark(), ['a']);
+    c.storeComplete(1, 4, c.mark(), [{ name: 'a', ino: 8, type: 'f' }]);
     expect(c.listing(1, true)).toBeUndefined();
     expect(names(c, 1)).toEqual(['a']);
   });

@@ -24,8 +24,11 @@ export interface CachedEntry { ino: Ino; type: FileType }
 /** What is known of an inode's xattrs: values by name (null: absent); complete: no others. */
 export interface CachedXattrs { complete: boolean; values: Map<string, Buffer | null> }
 
-/** A complete directory: its version then (-1: unknown) and its names, in the order learnt. */
-interface CompleteDir { v: number; names: Set<string> }
+/**
+ * A complete directory: its version then (-1: unknown) and what each of its names holds, in
+ * the order learnt (the same objects as in `entries`: a listing needs no lookup per name).
+ */
+interface CompleteDir { v: number; names: Map<string, CachedEntry> }
 
 /** A complete directory's listing from the cache; attrs when asked for. */
 export interface CachedListing { entries: DirEntry[]; attrs: Attr[] | undefined; version: number }
@@ -164,7 +167,7 @@ export class MetaCache {
   // A directory at version 0 has never had a name: it is complete, empty, as of then.
   private knownEmpty(attr: Attr): void {
     if (attr.type === 'd' && attr.version === 0 && !this.complete.has(attr.ino)) {
-      this.complete.set(attr.ino, { v: 0, names: new Set() });
+      this.complete.set(attr.ino, { v: 0, names: new Map() });
     }
   }
 
@@ -254,8 +257,11 @@ export class MetaCache {
    * storeComplete records that every entry of `dir` is cached (a new or fully listed directory)
    * as of its version `v` (-1: unknown).
    */
-  storeComplete(dir: Ino, v: number, mark: number, names: Iterable<string> = []): void {
-    if (this.ok(mark)) this.complete.set(dir, { v, names: new Set(names) });
+  storeComplete(dir: Ino, v: number, mark: number, entries: readonly DirEntry[] = []): void {
+    if (!this.ok(mark)) return;
+    const names = new Map<string, CachedEntry>();
+    for (const { name, ino, type } of entries) names.set(name, { ino, type });
+    this.complete.set(dir, { v, names });
   }
   /** storeEntry records what a name holds (null: nothing) as of its directory's version `v` (-1: unknown). */
   storeEntry(parent: Ino, name: string, e: CachedEntry | null, v: number, mark: number): void {
@@ -273,13 +279,10 @@ export class MetaCache {
     if (!c) return undefined;
     const entries: DirEntry[] = [];
     const attrs: Attr[] | undefined = withAttrs ? [] : undefined;
-    for (const name of c.names) {
-      const e = this.entries.get(entryKey(dir, name));
-      if (!e || e.ino === 0) return undefined; // not in step: cannot happen, but never list it
-      const { ino, type } = e as CachedEntry;
+    for (const [name, { ino, type }] of c.names) {
       entries.push({ name, ino, type });
       if (!attrs) continue;
-      const a = this.attrs.get(ino);
+      const a = this.attrs.peek(ino);
       if (!a) return undefined;
       attrs.push(a);
     }
@@ -293,7 +296,7 @@ export class MetaCache {
     const c = this.complete.peek(parent);
     if (!c) return;
     if (e.ino === 0) c.names.delete(name);
-    else c.names.add(name);
+    else c.names.set(name, e as CachedEntry);
   }
 
   private dropEntry(parent: Ino, name: string): void {

@@ -2,7 +2,7 @@
 // and write buffers over the store. Bindings call it; it knows nothing of paths.
 import { FsError } from '../core/errors.js';
 import {
-  type Attr, type DirEntry, type FileType, type Ino, type StatFs, NAME_MAX, S_IFMT, modeBits, nowNs, typeFromMode,
+  type Attr, type DirEntry, type FileType, type Ino, type StatFs, NAME_MAX, ROOT_INO, S_IFMT, modeBits, nowNs, typeFromMode,
 } from '../core/types.js';
 import type { Content, ListedPage, MetaStore, VolumeSettings } from '../store/meta-store.js';
 import type { ChunkStore } from '../store/chunk-store.js';
@@ -141,7 +141,13 @@ export class Vfs {
   setSubscribed(up: boolean): void {
     this.metaCache.setLive(up);
     if (!up) for (const w of this.writers.values()) w.stale = true;
-    else this.onResubscribed?.();
+    else {
+      this.onResubscribed?.();
+      // Holding the root's attributes, this mount follows what other hosts make in it, and in
+      // the directories made there since (MetaCache.changedEntry): a new upload directory is
+      // then known here, complete, before anyone asks. One round trip per subscription.
+      this.getattr(ROOT_INO).catch(() => undefined);
+    }
   }
 
   // ---- names and attributes -----------------------------------------------------------
@@ -463,8 +469,8 @@ export class Vfs {
     if (cached) {
       this.listingAhead.remember(dir, cached.entries);
       return {
-        dir, entries: cached.entries, attrs: cached.attrs?.map((a) => this.withOwnWrites(a)), cursor: '0', done: true,
-        reading: undefined, first, evictions: this.metaCache.evictions, dirVersion: cached.version,
+        dir, entries: cached.entries, attrs: this.writers.size ? cached.attrs?.map((a) => this.withOwnWrites(a)) : cached.attrs,
+        cursor: '0', done: true, reading: undefined, first, evictions: this.metaCache.evictions, dirVersion: cached.version,
       };
     }
     return {
@@ -505,7 +511,7 @@ export class Vfs {
     // Every name, with nothing heard of any change and nothing evicted meanwhile: the listing
     // is complete.
     if (this.metaCache.evictions === l.evictions) {
-      this.metaCache.storeComplete(l.dir, l.dirVersion ?? -1, l.first, l.entries.map((e) => e.name));
+      this.metaCache.storeComplete(l.dir, l.dirVersion ?? -1, l.first, l.entries);
     }
     this.listingAhead.remember(l.dir, l.entries);
   }

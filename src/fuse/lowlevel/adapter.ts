@@ -167,16 +167,22 @@ export class FuseLowLevelAdapter {
     return Promise.resolve();
   }
 
-  // Another host changed these: drop them from the kernel's caches too.
+  // Another host changed these: drop them from the kernel's caches too. Only what the kernel
+  // can hold: an inode it references (it was given and has not forgotten), or a name in such a
+  // directory (a dentry, negative ones too, lives under its parent's inode). Every notice
+  // costs a system call on the notifier thread, and a host busy making files in a directory
+  // this one's kernel never looked at would cost it a few per file for nothing.
   private remoteChanged(items: readonly Invalidation[]): void {
     const s = this.session;
     if (!s) return;
+    const held = (ino: Ino): boolean => ino === ROOT_INO || this.refs.has(ino);
     // Entries first: a name the kernel still trusted, leading to an inode whose attributes it
     // had just dropped, would make a stat ask for a deleted inode (ENOENT) instead of the name.
-    for (const it of items) if (it.kind === 'entry') this.ll.notifyInvalEntry(s, it.parent, it.name);
+    for (const it of items) if (it.kind === 'entry' && held(it.parent)) this.ll.notifyInvalEntry(s, it.parent, it.name);
     for (const it of items) {
       if (it.kind !== 'inode') continue;
       this.noCaps.delete(it.ino);
+      if (!held(it.ino)) continue;
       // Just given to the kernel, it may still be making the inode: retried if not found. Not
       // a deleted one: its name went first, and the kernel may have let it go for good.
       const ref = it.attr && this.refs.get(it.ino);
