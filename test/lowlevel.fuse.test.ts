@@ -172,6 +172,24 @@ describe.skipIf(!LOWLEVEL)('lowlevel binding with kernel caches of an hour', () 
     expect(await commands() - before).toBeLessThan(rounds);
   });
 
+  it('deletes from Redis every file A deletes once A\'s kernel lets it go: no orphan is left behind', async () => {
+    // A's kernel referenced each file it made, so each unlinked one is kept as an orphan (an
+    // open of it may be on its way) until the kernel forgets it; those are purged in batches.
+    const [a] = await freshDir('purged');
+    const n = 100;
+    const inos: number[] = [];
+    for (let i = 0; i < n; i++) {
+      await fs.writeFile(path.join(a, `f${i}`), 'x');
+      inos.push((await fs.stat(path.join(a, `f${i}`))).ino);
+    }
+    for (let i = 0; i < n; i++) await fs.unlink(path.join(a, `f${i}`));
+    const port = Number(new URL(redisUrl()).port);
+    await waitFor(async () => {
+      expect(await redisCli(port, ['HLEN', `rfs:{${volume}}:orphans`])).toBe('0\n');
+      expect(await redisCli(port, ['EXISTS', ...inos.map((ino) => `rfs:{${volume}}:i:${ino}`)])).toBe('0\n');
+    }, { timeoutMs: DEADLINE_MS });
+  });
+
   it('lists and stats on B a directory A made and filled, without asking Redis', async () => {
     const [a, b] = await freshDir('filled');
     const before = await commands();

@@ -243,9 +243,9 @@ export class MetaStore {
     return this.change('rename', [srcParent, srcName, dstParent, dstName, flags, keep]);
   }
 
-  /** purgeOrphan deletes an orphan kept open by this mount, now that it is closed. */
-  purgeOrphan(ino: Ino): Promise<Invalidation[]> {
-    return this.change('purgeOrphan', [ino]);
+  /** purgeOrphan deletes orphans kept by this mount (open, or referenced by its kernel), now unused. */
+  purgeOrphan(...inos: Ino[]): Promise<Invalidation[]> {
+    return this.change('purgeOrphan', inos);
   }
 
   /** link adds a name for an existing inode. */

@@ -13,6 +13,7 @@ import { RecentChanges } from './recent-changes.js';
 import { FileWriter } from './file-writer.js';
 import { committedChunk, readRange } from './file-reader.js';
 import { ListingReadAhead } from './listing-read-ahead.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { log } from '../core/log.js';
 
 export interface VfsOptions {
@@ -26,6 +27,9 @@ export interface VfsOptions {
 
 const O_EXCL = 0o200;
 const O_TRUNC = 0o1000;
+/** How long orphans the kernel let go of wait for others, to be purged in one script; and at most how many. */
+const PURGE_BATCH_MS = 10;
+const PURGE_BATCH_MAX = 256;
 
 export const DEFAULT_VFS_OPTIONS: VfsOptions = { cacheBytes: 512 << 20, readAheadChunks: 4, maxDirtyChunks: 8 };
 
@@ -85,6 +89,8 @@ export class Vfs {
   private readonly loadingAhead = new Map<Ino, Promise<void>>();
   /** Open inodes that may have lost their last name (orphans to purge at last close). */
   private readonly kept = new Set<Ino>();
+  /** Orphans the kernel let go of, to purge together (forget). */
+  private purging: { inos: Ino[]; done: Promise<void> } | undefined;
   private nextFh = 1;
   /** Bytes read and written through this VFS, and invalidations heard, since it started (for stats). */
   readonly io = { bytesRead: 0, bytesWritten: 0, invalidations: 0 };
@@ -430,11 +436,26 @@ export class Vfs {
     }
   }
 
-  /** forget is told when the kernel no longer references an inode: an orphan not open here goes. */
-  async forget(ino: Ino): Promise<void> {
-    if (!this.kept.has(ino) || this.openCounts.has(ino)) return;
+  /**
+   * forget is told when the kernel no longer references an inode: an orphan not open here goes,
+   * with the others the kernel lets go of within PURGE_BATCH_MS, in one script. Every file this
+   * mount deletes is such an orphan (its kernel referenced it): one purge per file would double
+   * the scripts of a delete loop. Resolves when its batch is purged.
+   */
+  forget(ino: Ino): Promise<void> {
+    if (!this.kept.has(ino) || this.openCounts.has(ino)) return Promise.resolve();
     this.kept.delete(ino);
-    this.applyOwn(await this.meta.purgeOrphan(ino));
+    let batch = this.purging;
+    if (!batch || batch.inos.length >= PURGE_BATCH_MAX) {
+      const inos: Ino[] = [];
+      const done = sleep(PURGE_BATCH_MS).then(async () => {
+        if (this.purging?.inos === inos) this.purging = undefined;
+        this.applyOwn(await this.meta.purgeOrphan(...inos));
+      });
+      batch = this.purging = { inos, done };
+    }
+    batch.inos.push(ino);
+    return batch.done;
   }
 
   // ---- directories ------------------------------------------------------------------
@@ -567,6 +588,7 @@ export class Vfs {
         log.error({ ino, err: String(err) }, 'could not commit a file at shutdown');
       }
     }
+    await this.purging?.done.catch(() => undefined);
     // Orphans only the kernel still referenced: nothing can reach them after unmount.
     for (const ino of this.kept) {
       if (this.openCounts.has(ino)) continue;

@@ -1,6 +1,7 @@
--- Deletes an orphan (an inode with no names left, kept while open) once its last handle on the
--- mount that kept it is closed. Does nothing if it got a name again meanwhile (link).
--- Input:  KEYS[1] vol; ARGV session, now, ino
+-- Deletes orphans (inodes with no names left, kept while open or referenced by the kernel)
+-- once the mount that kept them no longer needs them: one or many at a time (a mount purges
+-- what its kernel let go of in batches). Does nothing for one that got a name again (link).
+-- Input:  KEYS[1] vol; ARGV session, now, ino...
 -- Output: changed items
-purge_orphan(ARGV[3])
+for i = 3, #ARGV do purge_orphan(ARGV[i]) end
 return publish()
