@@ -19,8 +19,9 @@ function packed(a: Attr): string {
   return [a.type, a.mode, a.uid, a.gid, a.nlink, a.size, a.rdev, a.version, a.chunks, a.atimeNs, a.mtimeNs, a.ctimeNs].join(',');
 }
 
+/** A directory's attributes; its times all those it was made with (as a new one has them). */
 function dir(ino: number, version: number): Attr {
-  return { ...attr(ino, version, 0o40755), type: 'd', nlink: 2, size: 0 };
+  return { ...attr(ino, version, 0o40755), type: 'd', nlink: 2, size: 0, atimeNs: 3n, mtimeNs: 3n, ctimeNs: 3n };
 }
 
 function liveCache(): MetaCache {
@@ -126,7 +127,7 @@ describe('attributes pushed with an invalidation', () => {
     const c = liveCache();
     c.storeAttr(attr(7, 4), c.mark());
     c.storeContent(7, { kind: 'inline', data: Buffer.from('v4') }, 4, c.mark());
-    c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 6), sameContent: true }], true);
+    c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 6), sameContent: true }], 'own');
     expect(c.content(7)).toBeUndefined();
     c.apply([{ kind: 'inode', ino: 7, attr: attr(7, 5), data: Buffer.from('v5') }]);
     expect(c.content(7)).toBeUndefined(); // older than the attributes held: not kept either
@@ -265,6 +266,26 @@ describe('a complete directory', () => {
     // A directory that had names at some point (a version past 0) is not known empty.
     c.apply(created('moved', 10, 6, dir(10, 3)));
     expect(c.listing(10, false)).toBeUndefined();
+  });
+
+  it('is not what a directory this mount\'s own change shows at version 0 is: names may have come since', () => {
+    // The reply of a rename (or a mkdir whose create crossed another host's change) is not
+    // ordered against other hosts' messages, one of which may have given the directory a name.
+    const c = liveCache();
+    c.storeAttr(dir(1, 4), c.mark());
+    c.apply(created('sub', 9, 5, dir(9, 0)), 'own');
+    expect(c.entry(1, 'sub')).toMatchObject({ ino: 9 });
+    expect(c.listing(9, false)).toBeUndefined();
+    expect(c.entry(9, 'anything')).toBeUndefined();
+  });
+
+  it('is not what a directory at version 0 whose times changed is: builds before versions left every directory at 0', () => {
+    const c = liveCache();
+    c.storeAttr(dir(1, 4), c.mark());
+    c.apply(created('old', 9, 5, { ...dir(9, 0), mtimeNs: 5n, ctimeNs: 5n }));
+    expect(c.listing(9, false)).toBeUndefined();
+    c.storeAttr({ ...dir(10, 0), mtimeNs: 5n, ctimeNs: 5n }, c.mark());
+    expect(c.entry(10, 'anything')).toBeUndefined();
   });
 
   it('stays complete through a change to its own attributes only (chmod, utimens)', () => {

@@ -118,6 +118,7 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
         if ((await mountedType(cfg.mountpoint).catch(() => undefined)) !== undefined) {
           await adapter.unmount().catch((err: unknown) => log.warn({ err: String(err) }, 'unmount failed'));
         }
+        await vfs.purged(); // what the kernel let go of while unmounting, before Redis is closed
         await rm(pidFile(cfg.mountpoint), { force: true });
         await instruments.stop();
         subConn.disconnect();

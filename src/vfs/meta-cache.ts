@@ -100,12 +100,14 @@ export class MetaCache {
    * what is held is as new (a reply read after the change may come in before the change's
    * message does); what did not come with it is dropped. A mount that held nothing of an
    * inode does not start holding it, except for a name created in a directory it is looking
-   * at. `exact` is for this mount's own change whose every entry the caller stores or knows
-   * absent right after (create, unlink), when the change did not say what its names hold:
+   * at. `source` says whose change it is: another host's message (the default), or this
+   * mount's own from its script's reply, 'exact' when the caller stores or knows absent every
+   * entry of it right after (create, unlink) and the change did not say what its names hold:
    * complete directories stay so.
    */
-  apply(items: readonly Invalidation[], exact = false): void {
+  apply(items: readonly Invalidation[], source: ChangeSource = 'message'): void {
     this.epoch++;
+    const exact = source === 'exact';
     let dirs: Map<Ino, DirRule> | undefined;
     for (const it of items) {
       if (it.kind === 'inode') {
@@ -115,7 +117,7 @@ export class MetaCache {
       dirs ??= new Map();
       let rule = dirs.get(it.parent);
       if (rule === undefined) dirs.set(it.parent, rule = this.dirRule(it.parent, it.now?.dirVersion, exact));
-      this.changedEntry(it, rule);
+      this.changedEntry(it, rule, source === 'message');
     }
     for (const it of items) {
       if (it.kind === 'inode' && !dirs?.has(it.ino)) this.changedDirOnly(it.ino, it.attr);
@@ -147,7 +149,10 @@ export class MetaCache {
   // state, or against a name held since a time unknown, it is dropped. A change older than a
   // complete directory's listing still replaces an older name held: the listing only stored
   // the names it saw, and one it did not see is the one this change removed.
-  private changedEntry({ parent, name, now }: Invalidation & { kind: 'entry' }, rule: DirRule): void {
+  // A new directory is known empty only from a message: messages come in the order they were
+  // published, but a reply does not come in order with them, so a directory it shows at
+  // version 0 may have had names since, heard of already.
+  private changedEntry({ parent, name, now }: Invalidation & { kind: 'entry' }, rule: DirRule, fromMessage: boolean): void {
     const key = entryKey(parent, name);
     const held = this.entries.peek(key);
     if (!now || (held && held.v < 0)) {
@@ -161,12 +166,16 @@ export class MetaCache {
     this.putEntry(parent, name, now.entry ? { ino: now.entry.ino, type: now.entry.type, v: now.dirVersion } : { ino: 0, v: now.dirVersion });
     const a = now.attr && this.attrs.peek(now.attr.ino);
     if (now.attr && (!a || a.version < now.attr.version)) this.attrs.set(now.attr.ino, now.attr);
-    if (now.attr) this.knownEmpty(now.attr);
+    if (now.attr && fromMessage) this.knownEmpty(now.attr);
   }
 
-  // A directory at version 0 has never had a name: it is complete, empty, as of then.
+  // A directory at version 0 whose times are still those it was made with has never had a
+  // name: it is complete, empty, as of then. (Builds before versions bumped a directory's
+  // version at every change left every directory at 0; a change of name changes its mtime
+  // and ctime, in any build.)
   private knownEmpty(attr: Attr): void {
-    if (attr.type === 'd' && attr.version === 0 && !this.complete.has(attr.ino)) {
+    if (attr.type === 'd' && attr.version === 0 && attr.atimeNs === attr.mtimeNs && attr.mtimeNs === attr.ctimeNs &&
+      !this.complete.has(attr.ino)) {
       this.complete.set(attr.ino, { v: 0, names: new Map() });
     }
   }
@@ -315,6 +324,9 @@ export class MetaCache {
 function boundedLru<K extends {}, V extends {}>(items: number): LRUCache<K, V> {
   return new LRUCache<K, V>({ maxSize: items, sizeCalculation: () => 1 });
 }
+
+/** Whose change MetaCache.apply is given: another host's (a message), or this mount's own (a reply). */
+export type ChangeSource = 'message' | 'own' | 'exact';
 
 /** How a message's changes to one directory's names are applied (MetaCache.dirRule). */
 type DirRule = 'older' | 'extend' | 'names';

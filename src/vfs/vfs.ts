@@ -89,8 +89,9 @@ export class Vfs {
   private readonly loadingAhead = new Map<Ino, Promise<void>>();
   /** Open inodes that may have lost their last name (orphans to purge at last close). */
   private readonly kept = new Set<Ino>();
-  /** Orphans the kernel let go of, to purge together (forget). */
+  /** Orphans the kernel let go of, to purge together (forget); and every batch not yet purged. */
   private purging: { inos: Ino[]; done: Promise<void> } | undefined;
+  private readonly purges = new Set<Promise<void>>();
   private nextFh = 1;
   /** Bytes read and written through this VFS, and invalidations heard, since it started (for stats). */
   readonly io = { bytesRead: 0, bytesWritten: 0, invalidations: 0 };
@@ -450,8 +451,13 @@ export class Vfs {
       const inos: Ino[] = [];
       const done = sleep(PURGE_BATCH_MS).then(async () => {
         if (this.purging?.inos === inos) this.purging = undefined;
-        this.applyOwn(await this.meta.purgeOrphan(...inos));
+        // One that became an orphan again meanwhile (another of its names was removed after a
+        // lookup or an open of it) is needed again: its own forget or release purges it.
+        const gone = inos.filter((i) => !this.kept.has(i) && !this.openCounts.has(i) && !this.isReferenced?.(i));
+        if (gone.length > 0) this.applyOwn(await this.meta.purgeOrphan(...gone));
       });
+      this.purges.add(done);
+      done.then(() => this.purges.delete(done), () => this.purges.delete(done));
       batch = this.purging = { inos, done };
     }
     batch.inos.push(ino);
@@ -579,6 +585,11 @@ export class Vfs {
     this.applyOwn(await this.meta.removeXattr(ino, name));
   }
 
+  /** purged resolves once the orphans the kernel let go of so far are purged (or failed to be). */
+  async purged(): Promise<void> {
+    while (this.purges.size > 0) await Promise.allSettled(this.purges);
+  }
+
   /** shutdown commits every open file's pending changes (best effort) before unmount. */
   async shutdown(): Promise<void> {
     for (const [ino, w] of this.writers) {
@@ -588,7 +599,7 @@ export class Vfs {
         log.error({ ino, err: String(err) }, 'could not commit a file at shutdown');
       }
     }
-    await this.purging?.done.catch(() => undefined);
+    await this.purged();
     // Orphans only the kernel still referenced: nothing can reach them after unmount.
     for (const ino of this.kept) {
       if (this.openCounts.has(ino)) continue;
@@ -661,7 +672,7 @@ export class Vfs {
   private applyOwn(items: readonly Invalidation[], exact = false): void {
     if (items.length === 0) return;
     this.entryNews++;
-    this.metaCache.apply(items, exact);
+    this.metaCache.apply(items, exact ? 'exact' : 'own');
   }
 
   private addHandle(ino: Ino, flags: number): number {
