@@ -242,6 +242,17 @@ describe('a complete directory', () => {
     expect(c.listing(1, true)).toEqual({ entries: [{ name: 'b', ino: 9, type: 'f' }], attrs: [attr(9, 0)], version: 6 });
   });
 
+  it('keeps no entry for a name removed from it: absent is what it says of any name it does not hold', () => {
+    const c = liveCache();
+    c.storeAttr(dir(1, 4), c.mark());
+    c.storeComplete(1, 4, c.mark(), []);
+    c.apply(created('tmp', 9, 5));
+    c.apply([{ kind: 'inode', ino: 1, attr: dir(1, 6) }, { kind: 'entry', parent: 1, name: 'tmp', now: { entry: null, dirVersion: 6 } }]);
+    expect(c.peekEntry(1, 'tmp')).toBeUndefined(); // nothing held for it
+    expect(c.entry(1, 'tmp')).toBeNull(); // and known absent
+    expect(names(c, 1)).toEqual([]);
+  });
+
   it('is not listed from the mount once a change to it went unheard', () => {
     const c = liveCache();
     c.storeComplete(1, 4, c.mark(), []);

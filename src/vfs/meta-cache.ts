@@ -45,8 +45,8 @@ export class MetaCache {
   /** Each with the version of the attributes it was read with: it is the content as of then. */
   private readonly contents: LRUCache<Ino, { content: Content; version: number }>;
   /**
-   * parent + '/' + name → entry, or ino 0 for a known-absent name (negative entry); v: the
-   * directory's version when it was true (-1: unknown).
+   * parent + '/' + name → entry, or ino 0 for a known-absent name (negative entry; none in a
+   * complete directory); v: the directory's version when it was true (-1: unknown).
    */
   private readonly entries: LRUCache<string, (CachedEntry | { ino: 0 }) & { v: number }>;
   /** The kernel asks for security.capability before every write: answering from here matters. */
@@ -299,13 +299,17 @@ export class MetaCache {
   }
 
   // Every change to `entries` goes through these two, which keep a complete directory's names
-  // in step.
+  // in step. A complete directory keeps no entry for a name it knows absent: absent is what it
+  // says of every name it does not hold. Directories where files come and go would otherwise
+  // fill the cache with absent names, and evicting one ends its directory's completeness.
   private putEntry(parent: Ino, name: string, e: (CachedEntry | { ino: 0 }) & { v: number }): void {
-    this.entries.set(entryKey(parent, name), e);
     const c = this.complete.peek(parent);
-    if (!c) return;
-    if (e.ino === 0) c.names.delete(name);
-    else c.names.set(name, e as CachedEntry);
+    if (c && e.ino === 0) {
+      this.dropEntry(parent, name);
+      return;
+    }
+    this.entries.set(entryKey(parent, name), e);
+    c?.names.set(name, e as CachedEntry);
   }
 
   private dropEntry(parent: Ino, name: string): void {
