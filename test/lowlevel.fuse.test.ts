@@ -190,6 +190,19 @@ describe.skipIf(!LOWLEVEL)('lowlevel binding with kernel caches of an hour', () 
     }, { timeoutMs: DEADLINE_MS });
   });
 
+  it('reads on B the 4 KiB files A makes in a directory B looks at, without asking Redis', async () => {
+    const [a, b] = await freshDir('pages');
+    const files = Array.from({ length: 20 }, (_, i) => ({ name: `p${i}`, data: Buffer.alloc(4096, i + 1) }));
+    for (const f of files) await fs.writeFile(path.join(a, f.name), f.data);
+    await waitFor(async () => expect((await fs.readdir(b)).length).toBe(files.length), { timeoutMs: DEADLINE_MS });
+    const before = await commands();
+    // Backwards: in listing or name order, B would load them 32 per round trip anyway.
+    for (const f of [...files].reverse()) expect((await fs.readFile(path.join(b, f.name))).equals(f.data)).toBe(true);
+    // Each file's content came with its commit's invalidation (up to a page): what is left is
+    // B's heartbeat and stats, sent every second.
+    expect(await commands() - before).toBeLessThan(files.length / 4);
+  });
+
   it('lists and stats on B a directory A made and filled, without asking Redis', async () => {
     const [a, b] = await freshDir('filled');
     const before = await commands();

@@ -147,6 +147,15 @@ describe('attributes pushed with an invalidation', () => {
   });
 });
 
+describe('the contents a mount keeps', () => {
+  it('are bounded by their bytes, not their number: the oldest go first', () => {
+    const c = new MetaCache({ maxItems: 1000, contentBytes: 3 * (4096 + 64) });
+    c.setLive(true);
+    for (let ino = 1; ino <= 4; ino++) c.storeContent(ino, { kind: 'inline', data: Buffer.alloc(4096) }, 1, c.mark());
+    expect([1, 2, 3, 4].map((ino) => c.content(ino) !== undefined)).toEqual([false, true, true, true]);
+  });
+});
+
 describe('names pushed with an invalidation', () => {
   const created = (version: number): Invalidation[] => [
     { kind: 'inode', ino: 1, attr: dir(1, version) },

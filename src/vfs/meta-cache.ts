@@ -34,8 +34,10 @@ interface CompleteDir { v: number; names: Map<string, CachedEntry> }
 export interface CachedListing { entries: DirEntry[]; attrs: Attr[] | undefined; version: number }
 
 export interface MetaCacheLimits {
-  /** Most attributes, entries and contents kept. @default 200000 */
+  /** Most attributes, entries and directories kept. @default 200000 */
   maxItems: number;
+  /** Bytes of file contents kept (small files' data, chunk maps). @default 32 MiB */
+  contentBytes?: number;
 }
 
 export class MetaCache {
@@ -61,7 +63,9 @@ export class MetaCache {
 
   constructor(limits: MetaCacheLimits = { maxItems: 200_000 }) {
     this.attrs = boundedLru(limits.maxItems);
-    this.contents = boundedLru(Math.max(1000, limits.maxItems / 10));
+    // By bytes: small files come with the invalidations of every directory this mount looks
+    // at, and their number says nothing of the memory they take.
+    this.contents = new LRUCache<Ino, { content: Content; version: number }>({ maxSize: limits.contentBytes ?? 32 << 20, sizeCalculation: contentBytes });
     this.entries = new LRUCache({
       maxSize: limits.maxItems, sizeCalculation: () => 1,
       // A directory that loses a known entry to eviction no longer knows all its names.
@@ -334,6 +338,11 @@ export type ChangeSource = 'message' | 'own' | 'exact';
 
 /** How a message's changes to one directory's names are applied (MetaCache.dirRule). */
 type DirRule = 'older' | 'extend' | 'names';
+
+// What a cached content costs, roughly: its data or its chunk map, and the record around it.
+function contentBytes({ content }: { content: Content }): number {
+  return 64 + (content.kind === 'inline' ? content.data.length : content.map.size * 48);
+}
 
 function entryKey(parent: Ino, name: string): string {
   return `${parent}/${name}`;

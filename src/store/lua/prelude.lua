@@ -102,9 +102,10 @@ end
 -- A small file's whole new content also travels with its invalidation ('d' items, after all
 -- others: only in the message, binary, length-prefixed), so that a mount holding the file (its
 -- older content, or its attributes) keeps it instead of reading it again. Up to PUSH_MAX
--- bytes, where it costs the broadcast about what the message's other items do; larger files
--- are read on demand.
-local PUSH_MAX = 1024
+-- bytes, a page: a mount following a directory where 4 KiB files are made reads none of them
+-- from Redis, and each message grows by at most what Redis copies to every subscriber for
+-- the script that sent it anyway; larger files are read on demand.
+local PUSH_MAX = 4096
 local contents = {}
 local function push_content(ino, data)
   if #data <= PUSH_MAX then contents[#contents + 1] = 'd' .. ino .. ',' .. #data .. ',' .. data end
