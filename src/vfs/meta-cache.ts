@@ -47,8 +47,8 @@ export class MetaCache {
   /** Each with the version of the attributes it was read with: it is the content as of then. */
   private readonly contents: LRUCache<Ino, { content: Content; version: number }>;
   /**
-   * parent + '/' + name → entry, or ino 0 for a known-absent name (negative entry; none in a
-   * complete directory); v: the directory's version when it was true (-1: unknown).
+   * parent + '/' + name → entry, or ino 0 for a known-absent name (negative entry); v: the
+   * directory's version when it was true (-1: unknown).
    */
   private readonly entries: LRUCache<string, (CachedEntry | { ino: 0 }) & { v: number }>;
   /** The kernel asks for security.capability before every write: answering from here matters. */
@@ -303,17 +303,13 @@ export class MetaCache {
   }
 
   // Every change to `entries` goes through these two, which keep a complete directory's names
-  // in step. A complete directory keeps no entry for a name it knows absent: absent is what it
-  // says of every name it does not hold. Directories where files come and go would otherwise
-  // fill the cache with absent names, and evicting one ends its directory's completeness.
+  // in step.
   private putEntry(parent: Ino, name: string, e: (CachedEntry | { ino: 0 }) & { v: number }): void {
-    const c = this.complete.peek(parent);
-    if (c && e.ino === 0) {
-      this.dropEntry(parent, name);
-      return;
-    }
     this.entries.set(entryKey(parent, name), e);
-    c?.names.set(name, e as CachedEntry);
+    const c = this.complete.peek(parent);
+    if (!c) return;
+    if (e.ino === 0) c.names.delete(name);
+    else c.names.set(name, e as CachedEntry);
   }
 
   private dropEntry(parent: Ino, name: string): void {
@@ -340,8 +336,11 @@ export type ChangeSource = 'message' | 'own' | 'exact';
 type DirRule = 'older' | 'extend' | 'names';
 
 // What a cached content costs, roughly: its data or its chunk map, and the record around it.
+// A chunk map counts at most MAP_CHUNKS_COUNTED chunks: lru-cache refuses a value bigger than
+// its whole bound, and a huge file's map refused would be read again at every read.
+const MAP_CHUNKS_COUNTED = 16_384;
 function contentBytes({ content }: { content: Content }): number {
-  return 64 + (content.kind === 'inline' ? content.data.length : content.map.size * 48);
+  return 64 + (content.kind === 'inline' ? content.data.length : Math.min(content.map.size, MAP_CHUNKS_COUNTED) * 48);
 }
 
 function entryKey(parent: Ino, name: string): string {
