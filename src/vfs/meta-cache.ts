@@ -26,7 +26,7 @@ export interface CachedXattrs { complete: boolean; values: Map<string, Buffer | 
 
 /**
  * A complete directory: its version then (-1: unknown) and what each of its names holds, in
- * the order learnt (the same objects as in `entries`: a listing needs no lookup per name).
+ * the order learnt (kept here too, so that a listing needs no lookup per name).
  */
 interface CompleteDir { v: number; names: Map<string, CachedEntry> }
 

@@ -175,18 +175,21 @@ export class FuseLowLevelAdapter {
   private remoteChanged(items: readonly Invalidation[]): void {
     const s = this.session;
     if (!s) return;
-    const held = (ino: Ino): boolean => ino === ROOT_INO || this.refs.has(ino);
     // Entries first: a name the kernel still trusted, leading to an inode whose attributes it
     // had just dropped, would make a stat ask for a deleted inode (ENOENT) instead of the name.
-    for (const it of items) if (it.kind === 'entry' && held(it.parent)) this.ll.notifyInvalEntry(s, it.parent, it.name);
+    for (const it of items) {
+      if (it.kind === 'entry' && (it.parent === ROOT_INO || this.refs.has(it.parent))) this.ll.notifyInvalEntry(s, it.parent, it.name);
+    }
     for (const it of items) {
       if (it.kind !== 'inode') continue;
       this.noCaps.delete(it.ino);
-      if (!held(it.ino)) continue;
+      const ref = this.refs.get(it.ino);
+      if (!ref && it.ino !== ROOT_INO) continue;
       // Just given to the kernel, it may still be making the inode: retried if not found. Not
-      // a deleted one: its name went first, and the kernel may have let it go for good.
-      const ref = it.attr && this.refs.get(it.ino);
-      this.ll.notifyInvalInode(s, it.ino, 0, 0, ref !== undefined && performance.now() - ref.repliedMs < JUST_REPLIED_MS);
+      // a deleted one (no attributes came): its name went first, and the kernel may have let
+      // it go for good.
+      const justGiven = ref !== undefined && it.attr !== undefined && performance.now() - ref.repliedMs < JUST_REPLIED_MS;
+      this.ll.notifyInvalInode(s, it.ino, 0, 0, justGiven);
     }
   }
 
