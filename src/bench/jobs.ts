@@ -77,9 +77,14 @@ const nowS = (): number => Number(process.hrtime.bigint()) / 1e9;
 function timed(work: () => { ops: number; bytes: number; extra?: Record<string, number | number[]> }): JobResult {
   const startMs = Date.now();
   const t0 = nowS();
+  const cpu0 = process.cpuUsage();
   const r = work();
   const seconds = nowS() - t0;
-  return { ops: r.ops, bytes: r.bytes, seconds, startMs, endMs: Date.now(), extra: r.extra ?? {} };
+  const cpu = process.cpuUsage(cpu0);
+  // The worker's own CPU (its system calls include the kernel's copies for it): part of a
+  // workload's CPU budget (main.ts, cold read).
+  const extra = { ...r.extra, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  return { ops: r.ops, bytes: r.bytes, seconds, startMs, endMs: Date.now(), extra };
 }
 
 // Pattern bytes, not zeros: a filesystem may not skip or compress what it is given.

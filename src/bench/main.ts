@@ -15,6 +15,7 @@ import { NULL_TIMEOUTS, measureBindings } from './bindings.js';
 import { bindingMetrics, metrics, type BindingMetricId, type BindingTarget, type MetricId } from './metrics.js';
 import { cpuSeconds, memKiB, stopAll } from './procs.js';
 import { RedisStats } from './redis-stats.js';
+import { measureRedisAlone, redisAloneLines, type RedisAlone } from './redis-alone.js';
 import { aggregate, runJob, runJobs } from './run-workers.js';
 import {
   aheadOfPeer, bindingRatio, bindingVerdicts, formatRatio, ratio, referenceScaling, renderBindingTable, renderTable, verdict, type BindingFigures, type Figures,
@@ -96,6 +97,10 @@ const bindingFigures: BindingFigures = {};
 const notes: string[] = [];
 /** Every run of a repeated workload, by `<metric>/<target>`. */
 const samples: Record<string, number[]> = {};
+/** The Redis work of the create, delete and cold-read rows, measured alone (redis-alone.ts). */
+let redisAlone: RedisAlone | undefined;
+/** CPU of all processes per MiB of the cold read, ms, by target (daemon, Redis, reader). */
+const coldCpuMsPerMiB: Partial<Record<TargetName, number>> = {};
 const t0 = Date.now();
 
 function say(msg: string): void {
@@ -230,7 +235,13 @@ async function main(): Promise<void> {
     if (t.a !== t.b) dropCachedPages(join(t.a, 'seq.bin')); // null and local: one directory
     dropCachedPages(file);
     dropAllCleanPages();
-    put('seqReadCold', t.name, mbps(await runJob({ kind: 'seqRead', file, block: MiB, passes: 1 }, JOB_TIMEOUT_MS)));
+    // The CPU every process spent on it: the serving daemon, Redis (redisfs), the reader.
+    const served = [t.pidB, t.name === 'redisfs' ? redis.pid : undefined].filter((p): p is number => p !== undefined);
+    const cpu0 = served.map(cpuSeconds);
+    const cold = await runJob({ kind: 'seqRead', file, block: MiB, passes: 1 }, JOB_TIMEOUT_MS);
+    const cpu = served.reduce((sum, p, i) => sum + cpuSeconds(p) - cpu0[i]!, 0) + (cold.extra.cpuSeconds as number);
+    coldCpuMsPerMiB[t.name] = (cpu * 1000) / (cold.bytes / MiB);
+    put('seqReadCold', t.name, mbps(cold));
     put('seqReadWarm', t.name, await median('seqReadWarm', t.name, async () => mbps(await runJob({ kind: 'seqRead', file, block: MiB, passes: 1 }, JOB_TIMEOUT_MS))));
   });
 
@@ -242,6 +253,12 @@ async function main(): Promise<void> {
     put('smallRead', t.name, rate(await runJob({ kind: 'smallRead', dir: join(t.b, 'small') }, JOB_TIMEOUT_MS)));
     put('smallDelete', t.name, rate(await runJob({ kind: 'smallDelete', dir: join(t.a, 'small') }, JOB_TIMEOUT_MS)));
   });
+  // After the rows it bounds, with the file of the cold read still in the volume.
+  if (wanted('Redis alone') || wanted('4 KiB files, 1 process') || wanted('sequential read (cold, warm)')) {
+    say('Redis alone');
+    dropAllCleanPages(); // as before the cold read: its chunks come into memory just freed
+    redisAlone = await measureRedisAlone(redis.url, volume, Math.max(500, Math.round(sizes.smallFiles / 5)), 'seq.bin');
+  }
   await each('4 KiB files, 4 processes', async (t) => {
     const dirs = (side: string): string[] => [0, 1, 2, 3].map((i) => join(side, `par${i}`));
     const par = async (jobs: Job[]): Promise<number> => rate(aggregate(await runJobs(jobs, JOB_TIMEOUT_MS)));
@@ -359,6 +376,13 @@ function report(measured: TargetName[]): void {
     return r === undefined ? [] : [`${m.label.replace(/^4 procs: /, '').replace(/, [AB]$/, '')} ${formatRatio(r)}`];
   });
   if (nullScaling.length) out.push(`the null's own 4 procs ÷ 1 proc (the ceiling of the ×1p goals here): ${nullScaling.join(', ')}`);
+  if (redisAlone) {
+    out.push(...redisAloneLines(redisAlone, {
+      createNull: figures.smallCreate?.null, deleteNull: figures.smallDelete?.null, deleteSshfs: figures.smallDelete?.sshfs, coldNull: figures.seqReadCold?.null,
+    }));
+  }
+  const coldLine = coldCpuLine();
+  if (coldLine) out.push(coldLine);
   if (measured.includes('sshfs')) {
     const behind = rows.filter((m) => aheadOfPeer(m, figures) === false);
     out.push(`ahead of sshfs on ${rows.filter((m) => aheadOfPeer(m, figures) !== undefined).length - behind.length} compared rows${behind.length ? `; behind on: ${behind.map((m) => m.label).join('; ')}` : ' (all)'}`);
@@ -379,7 +403,7 @@ function report(measured: TargetName[]): void {
   mkdirSync(BENCH_DIR, { recursive: true });
   const file = args.out ?? join(BENCH_DIR, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({
-    date: new Date().toISOString(), mode: args.quick ? 'quick' : 'full', machine, sizes, notes, measured, samples,
+    date: new Date().toISOString(), mode: args.quick ? 'quick' : 'full', machine, sizes, notes, measured, samples, redisAlone: redisAlone ?? null, coldCpuMsPerMiB,
     rows: rows.map((m) => ({
       id: m.id, label: m.label, unit: m.unit, higherIsBetter: m.higherIsBetter, figures: figures[m.id] ?? {},
       ratios: Object.fromEntries((['null', 'local', 'sshfs'] as const).map((r) => [r, ratio(m, figures, r) ?? null])),
@@ -392,6 +416,19 @@ function report(measured: TargetName[]): void {
     })),
   }, null, 2) + '\n');
   process.stdout.write(`results: ${file}\n`);
+}
+
+// The cold read's CPU budget: what every process spent per MiB, and the rate that CPU alone
+// would allow if the cores were never idle (cores ÷ CPU per MiB), against the null's rate.
+function coldCpuLine(): string | undefined {
+  const ours = coldCpuMsPerMiB.redisfs;
+  const nul = coldCpuMsPerMiB.null;
+  const nullRate = figures.seqReadCold?.null;
+  if (ours === undefined || nul === undefined || !nullRate) return undefined;
+  const cores = availableParallelism();
+  const most = (cores * MiB) / (ours / 1000) / 1e6;
+  return `cold read CPU per MiB in all processes (daemon, Redis, reader): redisfs ${ours.toFixed(2)} ms, null ${nul.toFixed(2)} ms; `
+    + `on ${cores} cores that allows redisfs at most ${most.toFixed(0)} MB/s = ${(most / nullRate).toFixed(2)}× null`;
 }
 
 let stopping = false;

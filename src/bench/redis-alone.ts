@@ -1,0 +1,134 @@
+// "Redis alone": what one Node client gets from the bench's own redis-server, in the same run,
+// with no FUSE and no kernel in the way. Three rows are bounded by the Redis work redisfs does
+// for them, in series with the kernel's requests (docs/BENCHMARK.md, hot spots):
+// - a 4 KiB create is two scripts (createNode, then commit at close),
+// - a delete is one script (removeEntry),
+// - a cold read is the file's chunks coming out of Redis.
+// Measuring that work alone, next to the null's figure for the kernel's part, gives the best
+// ratio a daemon doing it could reach on this machine in this run: a ceiling, not a target.
+import { ROOT_INO, nowNs, type Ino } from '../core/types.js';
+import { ChunkReader } from '../store/chunk-reader.js';
+import { chunkReaderOptions, connect, type RedisClient, type RedisTarget } from '../store/connect.js';
+import { MetaStore } from '../store/meta-store.js';
+
+export interface RedisAlone {
+  /** Median round trip of a PING, µs. */
+  pingUs: number;
+  /** A create's two scripts, µs per file (createNode, then a commit of 4 KiB inline). */
+  createUs: number;
+  /** A delete's script, µs per file (removeEntry of those files). */
+  deleteUs: number;
+  /** The chunks of `chunkedFile` read as the daemon reads them (GET, `CHUNKS_IN_FLIGHT` at once), MB/s; NaN without it. */
+  chunkMBps: number;
+}
+
+const CHUNKS_IN_FLIGHT = 4;
+const PINGS = 1000;
+
+/**
+ * measureRedisAlone runs each piece of Redis work in a loop from this process: `files` creates
+ * and deletes in a directory of its own (the mounts hear of them as of any other host's), and
+ * one pass over the chunks of `chunkedFile`, a file in the volume's root, when it is there.
+ */
+export async function measureRedisAlone(redisUrl: string, volume: string, files: number, chunkedFile?: string): Promise<RedisAlone> {
+  const target: RedisTarget = { url: redisUrl, ioTimeoutMs: 10_000 };
+  const redis = await connect(target, 'redisfs-bench-alone');
+  try {
+    const meta = new MetaStore(redis, volume);
+    await meta.open({ chunkSize: 1 << 20, inlineMax: 8192 });
+    const pingUs = await pingMedian(redis);
+    const { createUs, deleteUs } = await createDelete(meta, files);
+    const ino = chunkedFile === undefined ? undefined : await rootEntry(redis, meta, chunkedFile);
+    const chunkMBps = ino === undefined ? NaN : await readChunks(redis, meta, target, ino);
+    return { pingUs, createUs, deleteUs, chunkMBps };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function pingMedian(redis: RedisClient): Promise<number> {
+  const us: number[] = [];
+  for (let i = 0; i < PINGS; i++) {
+    const t = process.hrtime.bigint();
+    await redis.ping();
+    us.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  return us.sort((a, b) => a - b)[us.length >> 1]!;
+}
+
+async function createDelete(meta: MetaStore, files: number): Promise<{ createUs: number; deleteUs: number }> {
+  const dirName = `redis-alone-${process.pid}`;
+  const dir = (await meta.createNode({ parent: ROOT_INO, name: dirName, type: 'd', mode: 0o40755, uid: 0, gid: 0 })).attr.ino;
+  const content = Buffer.alloc(4096, 7);
+  let t = process.hrtime.bigint();
+  for (let i = 0; i < files; i++) {
+    const { attr } = await meta.createNode({ parent: dir, name: `f${i}`, type: 'f', mode: 0o100644, uid: 0, gid: 0 });
+    await meta.commit({ ino: attr.ino, size: content.length, mtimeNs: nowNs(), dropFrom: -1, inline: content });
+  }
+  const createUs = Number(process.hrtime.bigint() - t) / 1000 / files;
+  t = process.hrtime.bigint();
+  for (let i = 0; i < files; i++) await meta.removeEntry(dir, `f${i}`, false);
+  const deleteUs = Number(process.hrtime.bigint() - t) / 1000 / files;
+  await meta.removeEntry(ROOT_INO, dirName, true);
+  return { createUs, deleteUs };
+}
+
+async function rootEntry(redis: RedisClient, meta: MetaStore, name: string): Promise<Ino | undefined> {
+  const v = await redis.hget(meta.keys.entries(ROOT_INO), name);
+  return v?.startsWith('f') ? Number(v.slice(1)) : undefined;
+}
+
+async function readChunks(redis: RedisClient, meta: MetaStore, target: RedisTarget, ino: Ino): Promise<number> {
+  const map = await redis.hgetall(meta.keys.chunkMap(ino));
+  const ids = Object.entries(map).sort((a, b) => Number(a[0]) - Number(b[0])).map(([, id]) => id);
+  const options = chunkReaderOptions(target, 'redisfs-bench-alone-reader');
+  if (!options || ids.length === 0) return NaN;
+  const reader = new ChunkReader(options);
+  try {
+    let bytes = 0;
+    let next = 0;
+    const t = process.hrtime.bigint();
+    const lane = async (): Promise<void> => {
+      while (next < ids.length) {
+        const data = await reader.get(meta.keys.chunk(ids[next++]!));
+        if (data) {
+          bytes += data.length;
+          reader.recycle(data);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CHUNKS_IN_FLIGHT }, lane));
+    return bytes / (Number(process.hrtime.bigint() - t) / 1e9) / 1e6;
+  } finally {
+    reader.close();
+  }
+}
+
+/** What redisAloneLines needs of the run's figures: the references' own rates, by row. */
+export interface References {
+  createNull?: number | undefined;
+  deleteNull?: number | undefined;
+  deleteSshfs?: number | undefined;
+  coldNull?: number | undefined;
+}
+
+/**
+ * redisAloneLines says what was measured and the ceiling it sets: a file's kernel requests
+ * take at least the null's time per file, and redisfs waits for its scripts in series with
+ * them, so files/s ≤ 1 / (1/null + script time). A cold read cannot outrun its chunks.
+ */
+export function redisAloneLines(a: RedisAlone, refs: References): string[] {
+  const us = (x: number): string => `${x.toFixed(0)} µs`;
+  const lines = [`Redis alone (the bench process, no FUSE): PING p50 ${us(a.pingUs)}; a create's two scripts ${us(a.createUs)} per file, `
+    + `a delete's script ${us(a.deleteUs)}${Number.isFinite(a.chunkMBps) ? `; the cold file's chunks, ${CHUNKS_IN_FLIGHT} at once, ${a.chunkMBps.toFixed(0)} MB/s` : ''}`];
+  const bound = (rate: number | undefined, scriptUs: number): number | undefined =>
+    rate !== undefined && rate > 0 ? 1 / (1 / rate + scriptUs / 1e6) : undefined;
+  const parts: string[] = [];
+  const create = bound(refs.createNull, a.createUs);
+  if (create !== undefined) parts.push(`create ${(create / refs.createNull!).toFixed(2)}× null`);
+  const del = bound(refs.deleteNull, a.deleteUs);
+  if (del !== undefined) parts.push(`delete ${(del / refs.deleteNull!).toFixed(2)}× null${refs.deleteSshfs ? ` (${(del / refs.deleteSshfs).toFixed(2)}× sshfs)` : ''}`);
+  if (refs.coldNull && Number.isFinite(a.chunkMBps)) parts.push(`cold read ${(a.chunkMBps / refs.coldNull).toFixed(2)}× null`);
+  if (parts.length) lines.push(`the most that allows redisfs here (ceilings, not goals): ${parts.join(', ')}`);
+  return lines;
+}
