@@ -2,6 +2,8 @@
 // the background returns once usable; umount undoes it; --foreground stops cleanly on signals.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   dumpLogsOnFailure,
@@ -21,6 +23,8 @@ import {
   type Host,
   type RedisInstance,
 } from './support/index.js';
+
+const runCommand = promisify(execFile);
 
 /** "Within a few seconds": a failing mount must give up by then. */
 const FAIL_FAST_MS = 10_000;
@@ -255,6 +259,21 @@ describe('redisfs mount (background) and redisfs umount', () => {
     expect(A.exited()?.code).toBe(0);
     expect(await mountCount(A.mountpoint)).toBe(0);
   });
+});
+
+describe('a mount unmounted from outside', () => {
+  // The lowlevel binding hears the kernel end the session; fuse-native's mount table is watched.
+  for (const binding of ['lowlevel', 'fuse-native']) {
+    it(`ends its daemon, which exits 0 (${binding})`, async () => {
+      const A = await mountHost({ volume, label: `outside-${binding}`, extraArgs: ['--binding', binding] });
+      hosts.push(A);
+      await fs.writeFile(path.join(A.mountpoint, `outside-${binding}`), 'x');
+      await runCommand('umount', [A.mountpoint]);
+      await waitFor(() => expect(A.exited()).toBeDefined(), { timeoutMs: 8000, message: 'daemon still running after umount(8)' });
+      expect(A.exited()?.code).toBe(0);
+      expect(await mountCount(A.mountpoint)).toBe(0);
+    });
+  }
 });
 
 describe('redisfs --help', () => {

@@ -56,6 +56,8 @@ interface FuseAdapter {
   unmount(): Promise<void>;
   /** Set by bindings that hear the kernel end the session (someone unmounted it). */
   onUnmounted?: (() => void) | undefined;
+  /** True when the binding calls onUnmounted itself, so the mount table need not be watched. */
+  readonly hearsUnmount?: boolean;
   readonly opStats: OpStats;
 }
 
@@ -108,6 +110,7 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
     const subConn = sub;
     const done = new Promise<void>((resolve) => {
       let stopping = false;
+      let watch: NodeJS.Timeout | undefined;
       const stop = async (why: string): Promise<void> => {
         if (stopping) return;
         stopping = true;
@@ -130,11 +133,14 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
       adapter.onUnmounted = () => void stop('mount went away');
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
-      // Someone ran fusermount -u (or umount) directly: nothing left to serve.
-      const watch = setInterval(() => {
-        mountedType(cfg.mountpoint).then((t) => { if (t === undefined) void stop('mount went away'); }, () => undefined);
-      }, 2000);
-      watch.unref();
+      // Someone ran fusermount -u (or umount) directly: nothing left to serve. A binding that
+      // does not hear the kernel end the session has the mount table read every 2 s instead.
+      if (!adapter.hearsUnmount) {
+        watch = setInterval(() => {
+          mountedType(cfg.mountpoint).then((t) => { if (t === undefined) void stop('mount went away'); }, () => undefined);
+        }, 2000);
+        watch.unref();
+      }
     });
     return { done, describe: `volume ${cfg.volume} on ${safeUrl(url)}` };
   } catch (err) {

@@ -121,6 +121,7 @@ export async function reapStale(redis: Redis | Cluster, meta: MetaStore, onChang
 export class MountRegistry {
   private timer: NodeJS.Timeout | undefined;
   private lastBeat = 0;
+  private lastReap = 0;
   private lastStats = '';
   private busy = false;
   private readonly entryPrefix: string;
@@ -162,9 +163,15 @@ export class MountRegistry {
     if (this.busy) return this.schedule();
     this.busy = true;
     try {
-      const due = Date.now() - this.lastBeat >= this.opts.heartbeatMs;
+      const now = Date.now();
+      const due = now - this.lastBeat >= this.opts.heartbeatMs;
       await this.beat(due);
-      if (due) await reapStale(this.redis, this.meta, this.onChanged);
+      // A peer is stale after staleMs: looking three times in that span finds it soon enough,
+      // without every mount of a volume reading the whole registry at every beat.
+      if (now - this.lastReap >= Math.max(this.opts.heartbeatMs, this.opts.staleMs / 3)) {
+        this.lastReap = now;
+        await reapStale(this.redis, this.meta, this.onChanged);
+      }
     } catch (err) {
       log.warn({ err: String(err) }, 'heartbeat failed; will retry');
     } finally {

@@ -98,6 +98,8 @@ export class FuseLowLevelAdapter {
   readonly opStats = new OpStats();
   /** Called when the kernel ends the session by itself (someone unmounted it). */
   onUnmounted: (() => void) | undefined;
+  /** The kernel ending the session (EV_EXITED) calls onUnmounted: nothing to poll for. */
+  readonly hearsUnmount = true;
   private readonly ll: Addon;
   private session: Session | undefined;
   private readonly dirs = new Map<number, DirHandle>();
