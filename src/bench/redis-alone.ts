@@ -14,9 +14,9 @@ import { MetaStore } from '../store/meta-store.js';
 export interface RedisAlone {
   /** Median round trip of a PING, µs. */
   pingUs: number;
-  /** A create's two scripts, µs per file (createNode, then a commit of 4 KiB inline). */
+  /** A create's two scripts, median µs per file (createNode, then a commit of 4 KiB inline). */
   createUs: number;
-  /** A delete's script, µs per file (removeEntry of those files). */
+  /** A delete's script, median µs per file (removeEntry of those files). */
   deleteUs: number;
   /** The chunks of `chunkedFile` read as the daemon reads them (GET, `CHUNKS_IN_FLIGHT` at once), MB/s; NaN without it. */
   chunkMBps: number;
@@ -24,13 +24,16 @@ export interface RedisAlone {
 
 const CHUNKS_IN_FLIGHT = 4;
 const PINGS = 1000;
+/** Untimed files first: this process's first calls compile code and load the scripts. */
+const WARMUP_FILES = 50;
 
 /**
  * measureRedisAlone runs each piece of Redis work in a loop from this process: `files` creates
  * and deletes in a directory of its own (the mounts hear of them as of any other host's), and
- * one pass over the chunks of `chunkedFile`, a file in the volume's root, when it is there.
+ * one pass over the chunks of `chunkedFile`, a file in the volume's root, when it is there,
+ * after `beforeChunks` (the bench drops the page cache there, as before the cold read).
  */
-export async function measureRedisAlone(redisUrl: string, volume: string, files: number, chunkedFile?: string): Promise<RedisAlone> {
+export async function measureRedisAlone(redisUrl: string, volume: string, files: number, chunkedFile?: string, beforeChunks?: () => void): Promise<RedisAlone> {
   const target: RedisTarget = { url: redisUrl, ioTimeoutMs: 10_000 };
   const redis = await connect(target, 'redisfs-bench-alone');
   try {
@@ -39,6 +42,7 @@ export async function measureRedisAlone(redisUrl: string, volume: string, files:
     const pingUs = await pingMedian(redis);
     const { createUs, deleteUs } = await createDelete(meta, files);
     const ino = chunkedFile === undefined ? undefined : await rootEntry(redis, meta, chunkedFile);
+    beforeChunks?.();
     const chunkMBps = ino === undefined ? NaN : await readChunks(redis, meta, target, ino);
     return { pingUs, createUs, deleteUs, chunkMBps };
   } finally {
@@ -46,29 +50,34 @@ export async function measureRedisAlone(redisUrl: string, volume: string, files:
   }
 }
 
-async function pingMedian(redis: RedisClient): Promise<number> {
+// The median of n timed runs of one step: a ceiling is better too high than too low, so
+// the slow tail this machine adds now and then does not count.
+async function medianUs(n: number, step: (i: number) => Promise<unknown>): Promise<number> {
   const us: number[] = [];
-  for (let i = 0; i < PINGS; i++) {
+  for (let i = 0; i < n; i++) {
     const t = process.hrtime.bigint();
-    await redis.ping();
+    await step(i);
     us.push(Number(process.hrtime.bigint() - t) / 1000);
   }
   return us.sort((a, b) => a - b)[us.length >> 1]!;
+}
+
+function pingMedian(redis: RedisClient): Promise<number> {
+  return medianUs(PINGS, () => redis.ping());
 }
 
 async function createDelete(meta: MetaStore, files: number): Promise<{ createUs: number; deleteUs: number }> {
   const dirName = `redis-alone-${process.pid}`;
   const dir = (await meta.createNode({ parent: ROOT_INO, name: dirName, type: 'd', mode: 0o40755, uid: 0, gid: 0 })).attr.ino;
   const content = Buffer.alloc(4096, 7);
-  let t = process.hrtime.bigint();
-  for (let i = 0; i < files; i++) {
-    const { attr } = await meta.createNode({ parent: dir, name: `f${i}`, type: 'f', mode: 0o100644, uid: 0, gid: 0 });
+  const create = async (name: string): Promise<void> => {
+    const { attr } = await meta.createNode({ parent: dir, name, type: 'f', mode: 0o100644, uid: 0, gid: 0 });
     await meta.commit({ ino: attr.ino, size: content.length, mtimeNs: nowNs(), dropFrom: -1, inline: content });
-  }
-  const createUs = Number(process.hrtime.bigint() - t) / 1000 / files;
-  t = process.hrtime.bigint();
-  for (let i = 0; i < files; i++) await meta.removeEntry(dir, `f${i}`, false);
-  const deleteUs = Number(process.hrtime.bigint() - t) / 1000 / files;
+  };
+  for (let i = 0; i < WARMUP_FILES; i++) await create(`w${i}`);
+  for (let i = 0; i < WARMUP_FILES; i++) await meta.removeEntry(dir, `w${i}`, false);
+  const createUs = await medianUs(files, (i) => create(`f${i}`));
+  const deleteUs = await medianUs(files, (i) => meta.removeEntry(dir, `f${i}`, false));
   await meta.removeEntry(ROOT_INO, dirName, true);
   return { createUs, deleteUs };
 }
