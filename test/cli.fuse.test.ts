@@ -274,6 +274,22 @@ describe('a mount unmounted from outside', () => {
       expect(await mountCount(A.mountpoint)).toBe(0);
     });
   }
+
+  it('by a lazy detach (umount -l) with a file still open ends its daemon too, which exits 0', async () => {
+    // The kernel keeps such a session until the last close; a daemon nobody can see any more
+    // (redisfs umount says "not mounted") must not keep running until then.
+    const A = await mountHost({ volume, label: 'outside-lazy' });
+    hosts.push(A);
+    await fs.writeFile(path.join(A.mountpoint, 'held'), 'held open');
+    const held = await fs.open(path.join(A.mountpoint, 'held'), 'r');
+    try {
+      await runCommand('umount', ['-l', A.mountpoint]);
+      await waitFor(() => expect(A.exited()).toBeDefined(), { timeoutMs: 12_000, message: 'daemon still running after umount -l' });
+      expect(A.exited()?.code).toBe(0);
+    } finally {
+      await held.close().catch(() => undefined);
+    }
+  });
 });
 
 describe('redisfs --help', () => {

@@ -107,7 +107,7 @@ async function readChunks(redis: RedisClient, meta: MetaStore, target: RedisTarg
       }
     };
     await Promise.all(Array.from({ length: CHUNKS_IN_FLIGHT }, lane));
-    return bytes / (Number(process.hrtime.bigint() - t) / 1e9) / 1e6;
+    return bytes > 0 ? bytes / (Number(process.hrtime.bigint() - t) / 1e9) / 1e6 : NaN;
   } finally {
     reader.close();
   }

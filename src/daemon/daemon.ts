@@ -56,8 +56,10 @@ interface FuseAdapter {
   unmount(): Promise<void>;
   /** Set by bindings that hear the kernel end the session (someone unmounted it). */
   onUnmounted?: (() => void) | undefined;
-  /** True when the binding calls onUnmounted itself, so the mount table need not be watched. */
+  /** True when the binding calls onUnmounted itself (the mount table is then read less often). */
   readonly hearsUnmount?: boolean;
+  /** Set by such a binding once the session ended, in case that came before onUnmounted was. */
+  readonly sessionEnded?: boolean;
   readonly opStats: OpStats;
 }
 
@@ -131,16 +133,18 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
       };
       process.on('SIGUSR2', () => log.info({ ops: adapter.opStats.snapshot(), vfs: vfs.stats }, 'stats'));
       adapter.onUnmounted = () => void stop('mount went away');
+      if (adapter.sessionEnded) void stop('mount went away');
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
-      // Someone ran fusermount -u (or umount) directly: nothing left to serve. A binding that
-      // does not hear the kernel end the session has the mount table read every 2 s instead.
-      if (!adapter.hearsUnmount) {
-        watch = setInterval(() => {
-          mountedType(cfg.mountpoint).then((t) => { if (t === undefined) void stop('mount went away'); }, () => undefined);
-        }, 2000);
-        watch.unref();
-      }
+      // Someone ran fusermount -u (or umount) directly: nothing left to serve. The lowlevel
+      // binding hears that at once; but a lazy detach (umount -l) with files still open ends
+      // the session only at the last close, and a detached daemon nobody can see or
+      // `redisfs umount` should not keep running, so the mount table is still read: every 2 s
+      // for a binding that hears nothing, every 5 s otherwise.
+      watch = setInterval(() => {
+        mountedType(cfg.mountpoint).then((t) => { if (t === undefined) void stop('mount went away'); }, () => undefined);
+      }, adapter.hearsUnmount ? 5000 : 2000);
+      watch.unref();
     });
     return { done, describe: `volume ${cfg.volume} on ${safeUrl(url)}` };
   } catch (err) {

@@ -98,8 +98,10 @@ export class FuseLowLevelAdapter {
   readonly opStats = new OpStats();
   /** Called when the kernel ends the session by itself (someone unmounted it). */
   onUnmounted: (() => void) | undefined;
-  /** The kernel ending the session (EV_EXITED) calls onUnmounted: nothing to poll for. */
+  /** The kernel ending the session (EV_EXITED) calls onUnmounted. */
   readonly hearsUnmount = true;
+  /** The kernel ended the session, maybe before onUnmounted was set (it says so only once). */
+  sessionEnded = false;
   private readonly ll: Addon;
   private session: Session | undefined;
   private readonly dirs = new Map<number, DirHandle>();
@@ -411,6 +413,7 @@ export class FuseLowLevelAdapter {
         return this.interrupted(id);
       case Op.EV_EXITED:
         log.info('the kernel ended the FUSE session');
+        this.sessionEnded = true;
         this.initDone?.(new Error('the FUSE session ended before INIT'));
         this.onUnmounted?.();
         return;
