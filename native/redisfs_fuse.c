@@ -441,6 +441,63 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
   DISPATCH(req, OP_READ, num(env, ino), fh_of(env, fi), num(env, (double)size), num(env, (double)off));
 }
 
+// Blocks that large writes are copied into, kept for reuse. A new 1 MiB buffer per WRITE is
+// a new mapping in the daemon (its malloc settings send large blocks to mmap, so that freed
+// chunks go back to the system: daemon/malloc-env.ts), and faulting in and zeroing its pages
+// was a third of a writing daemon's CPU under perf (clear_page_erms). A JS buffer over a
+// block gives it back when the garbage collector frees the buffer; up to WBLOCK_KEEP idle
+// blocks are kept, the rest freed. Blocks are module-wide: a finalizer may run after its
+// session is gone. The lock is for safety only: Node runs these finalizers on the JS thread.
+#define WBLOCK_BYTES ((size_t)1 << 20)
+#define WBLOCK_MIN ((size_t)64 << 10) // smaller writes are plain copies (malloc's heap)
+#define WBLOCK_KEEP 32
+
+typedef struct wblock { struct wblock *next; } wblock_t;
+static pthread_mutex_t wblock_lock = PTHREAD_MUTEX_INITIALIZER;
+static wblock_t *wblock_idle;
+static int wblock_idle_count;
+
+static void *wblock_get(void) {
+  pthread_mutex_lock(&wblock_lock);
+  wblock_t *b = wblock_idle;
+  if (b) {
+    wblock_idle = b->next;
+    wblock_idle_count--;
+  }
+  pthread_mutex_unlock(&wblock_lock);
+  return b ? (void *)b : malloc(WBLOCK_BYTES);
+}
+
+static void wblock_put(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  pthread_mutex_lock(&wblock_lock);
+  if (wblock_idle_count < WBLOCK_KEEP) {
+    wblock_t *b = data;
+    b->next = wblock_idle;
+    wblock_idle = b;
+    wblock_idle_count++;
+    data = NULL;
+  }
+  pthread_mutex_unlock(&wblock_lock);
+  free(data);
+}
+
+// A buffer of `size` bytes over a reused block holding a copy of data, or NULL (then the
+// caller copies the usual way).
+static napi_value block_copy(napi_env env, const char *data, size_t size) {
+  if (size < WBLOCK_MIN || size > WBLOCK_BYTES) return NULL;
+  void *blk = wblock_get();
+  if (!blk) return NULL;
+  memcpy(blk, data, size);
+  napi_value b = NULL;
+  if (napi_create_external_buffer(env, size, blk, wblock_put, NULL, &b) != napi_ok || b == NULL) {
+    wblock_put(env, blk, NULL);
+    return NULL;
+  }
+  return b;
+}
+
 // Write and setxattr data: the request buffer is reused by the next request, and JS answers
 // later, so JS gets a copy it owns. Opens a handle scope for it (the caller closes it), or
 // answers the request itself (EIO while closing, ENOMEM) and returns NULL.
@@ -452,7 +509,8 @@ static napi_value data_copy(fuse_req_t req, session_t *s, const char *data, size
     return NULL;
   }
   napi_open_handle_scope(s->env, hs);
-  napi_create_buffer_copy(s->env, size, data, &copy, &b);
+  b = block_copy(s->env, data, size);
+  if (b == NULL) napi_create_buffer_copy(s->env, size, data, &copy, &b);
   if (b == NULL) {
     napi_close_handle_scope(s->env, *hs);
     fuse_reply_err(req, ENOMEM);

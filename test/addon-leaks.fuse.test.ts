@@ -89,7 +89,8 @@ async function fileWork(root: string, round: number): Promise<void> {
   await fs.mkdir(d);
   await Promise.all(Array.from({ length: 20 }, async (_, i) => {
     const f = path.join(d, `f${i}`);
-    const body = Buffer.alloc(1000 + i * 997, i);
+    // Every fifth file large enough for a WRITE into one of the addon's reused blocks.
+    const body = Buffer.alloc(i % 5 === 0 ? 300_000 + i : 1000 + i * 997, i);
     await fs.writeFile(f, body);
     expect((await fs.readFile(f)).equals(body)).toBe(true);
     await fs.appendFile(f, 'tail');
