@@ -449,8 +449,21 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 // blocks are kept, the rest freed. Blocks are module-wide: a finalizer may run after its
 // session is gone. The lock is for safety only: Node runs these finalizers on the JS thread.
 #define WBLOCK_BYTES ((size_t)1 << 20)
-#define WBLOCK_MIN ((size_t)64 << 10) // smaller writes are plain copies (malloc's heap)
+// Smaller writes are plain copies: below the daemon's mmap threshold (128 KiB), malloc serves
+// them from its heap without fresh pages.
+#define WBLOCK_MIN ((size_t)128 << 10)
 #define WBLOCK_KEEP 32
+
+// Under AddressSanitizer an idle block is poisoned past its link, so that a use of a block
+// given back (a JS buffer still reading it) is reported (test/addon-leaks.fuse.test.ts).
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define WBLOCK_IDLE(b) ASAN_POISON_MEMORY_REGION((char *)(b) + sizeof(wblock_t), WBLOCK_BYTES - sizeof(wblock_t))
+#define WBLOCK_USED(b) ASAN_UNPOISON_MEMORY_REGION((b), WBLOCK_BYTES)
+#else
+#define WBLOCK_IDLE(b) ((void)(b))
+#define WBLOCK_USED(b) ((void)(b))
+#endif
 
 typedef struct wblock { struct wblock *next; } wblock_t;
 static pthread_mutex_t wblock_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -465,7 +478,9 @@ static void *wblock_get(void) {
     wblock_idle_count--;
   }
   pthread_mutex_unlock(&wblock_lock);
-  return b ? (void *)b : malloc(WBLOCK_BYTES);
+  if (!b) return malloc(WBLOCK_BYTES);
+  WBLOCK_USED(b);
+  return b;
 }
 
 static void wblock_put(napi_env env, void *data, void *hint) {
@@ -475,6 +490,7 @@ static void wblock_put(napi_env env, void *data, void *hint) {
   if (wblock_idle_count < WBLOCK_KEEP) {
     wblock_t *b = data;
     b->next = wblock_idle;
+    WBLOCK_IDLE(b);
     wblock_idle = b;
     wblock_idle_count++;
     data = NULL;
@@ -492,7 +508,9 @@ static napi_value block_copy(napi_env env, const char *data, size_t size) {
   memcpy(blk, data, size);
   napi_value b = NULL;
   if (napi_create_external_buffer(env, size, blk, wblock_put, NULL, &b) != napi_ok || b == NULL) {
-    wblock_put(env, blk, NULL);
+    // Node may own the block already (a failure after its finalizer was attached, which will
+    // run): never reuse it here. Left to that finalizer, or leaked on a path that only
+    // termination or exhaustion takes.
     return NULL;
   }
   return b;
