@@ -6,8 +6,9 @@
 // - a cold read is the file's chunks coming out of Redis.
 // Measuring that work alone, next to the null's figure for the kernel's part, gives the best
 // ratio a daemon doing it could reach on this machine in this run: a ceiling, not a target.
-import { ROOT_INO, nowNs, type Ino } from '../core/types.js';
+import { ROOT_INO, nowNs } from '../core/types.js';
 import { ChunkReader } from '../store/chunk-reader.js';
+import { ChunkStore } from '../store/chunk-store.js';
 import { chunkReaderOptions, connect, type RedisClient, type RedisTarget } from '../store/connect.js';
 import { MetaStore } from '../store/meta-store.js';
 
@@ -41,9 +42,10 @@ export async function measureRedisAlone(redisUrl: string, volume: string, files:
     await meta.open({ chunkSize: 1 << 20, inlineMax: 8192 });
     const pingUs = await pingMedian(redis);
     const { createUs, deleteUs } = await createDelete(meta, files);
-    const ino = chunkedFile === undefined ? undefined : await rootEntry(redis, meta, chunkedFile);
+    const file = chunkedFile === undefined ? undefined : await meta.lookup(ROOT_INO, chunkedFile);
+    const loaded = file?.type === 'f' ? await meta.loadFile(file.ino) : undefined;
     beforeChunks?.();
-    const chunkMBps = ino === undefined ? NaN : await readChunks(redis, meta, target, ino);
+    const chunkMBps = loaded?.content.kind === 'chunks' ? await readChunks(redis, meta, target, loaded.content.map) : NaN;
     return { pingUs, createUs, deleteUs, chunkMBps };
   } finally {
     redis.disconnect();
@@ -82,27 +84,24 @@ async function createDelete(meta: MetaStore, files: number): Promise<{ createUs:
   return { createUs, deleteUs };
 }
 
-async function rootEntry(redis: RedisClient, meta: MetaStore, name: string): Promise<Ino | undefined> {
-  const v = await redis.hget(meta.keys.entries(ROOT_INO), name);
-  return v?.startsWith('f') ? Number(v.slice(1)) : undefined;
-}
-
-async function readChunks(redis: RedisClient, meta: MetaStore, target: RedisTarget, ino: Ino): Promise<number> {
-  const map = await redis.hgetall(meta.keys.chunkMap(ino));
-  const ids = Object.entries(map).sort((a, b) => Number(a[0]) - Number(b[0])).map(([, id]) => id);
+// As the daemon reads chunks: through ChunkStore on a ChunkReader of its own (checksums
+// checked), each buffer given back once read.
+async function readChunks(redis: RedisClient, meta: MetaStore, target: RedisTarget, map: ReadonlyMap<number, string>): Promise<number> {
+  const ids = [...map].sort((a, b) => a[0] - b[0]).map(([, id]) => id);
   const options = chunkReaderOptions(target, 'redisfs-bench-alone-reader');
   if (!options || ids.length === 0) return NaN;
   const reader = new ChunkReader(options);
+  const chunks = new ChunkStore(redis, meta.keys, meta.sessionId, reader);
   try {
     let bytes = 0;
     let next = 0;
     const t = process.hrtime.bigint();
     const lane = async (): Promise<void> => {
       while (next < ids.length) {
-        const data = await reader.get(meta.keys.chunk(ids[next++]!));
+        const data = await chunks.get(ids[next++]!);
         if (data) {
           bytes += data.length;
-          reader.recycle(data);
+          chunks.recycle(data);
         }
       }
     };
