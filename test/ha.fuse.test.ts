@@ -108,6 +108,12 @@ describe('Redis Cluster', () => {
     const A = await mountHost({ volume, redisUrl: url, label: 'A', extraArgs: ['--io-timeout', '2000', '--chunk-size', '64K'] });
     const B = await mountHost({ volume, redisUrl: url, label: 'B', extraArgs: ['--io-timeout', '2000'] });
     hosts.push(A, B);
+    // Both mounts hear invalidations on the master that publishes them (the metadata slot's):
+    // on another node a message comes later than the writer's reply, over the cluster bus.
+    const slot = Number((await redisCli(nodes[0]!.port, ['CLUSTER', 'KEYSLOT', `rfs:{${volume}}:vol`])).trim());
+    const owner = await slotOwner(nodes, slot);
+    expect(await subscribersOn(owner.port, volume)).toBe(2);
+
     const data = Buffer.alloc(4 * 1024 * 1024);
     for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
     await fs.writeFile(A.p('spread'), data);
@@ -123,8 +129,6 @@ describe('Redis Cluster', () => {
     expect(perMaster.every((k) => k > 0)).toBe(true);
 
     // Kill the master that holds the volume's metadata slot: its replica takes over.
-    const slot = Number((await redisCli(nodes[0]!.port, ['CLUSTER', 'KEYSLOT', `rfs:{${volume}}:vol`])).trim());
-    const owner = await slotOwner(nodes, slot);
     // Replication is asynchronous: wait until the owner's replica has every write so far, as an
     // operator would before a planned failover (an unsynced replica would take over empty).
     await waitFor(async () => expect((await redisCli(owner.port, ['WAIT', '1', '1000'])).trim()).toBe('1'), { timeoutMs: 15_000 });
@@ -134,8 +138,17 @@ describe('Redis Cluster', () => {
     console.log(`cluster failover: mount A served writes again ${(performance.now() - t0).toFixed(0)} ms after the metadata master was killed`);
     await waitFor(async () => expect(await fs.readFile(B.p('after-failover'), 'utf8')).toBe('still here'), { timeoutMs: 30_000 });
     expect(await sha256File(B.p('dir', 'spread'))).toBe(sha256(data));
+    // The subscribers followed the slot to its new master.
+    const promoted = await slotOwner(nodes.filter((n) => n !== owner), slot);
+    await waitFor(async () => expect(await subscribersOn(promoted.port, volume)).toBe(2), { timeoutMs: 15_000 });
   });
 });
+
+/** subscribersOn counts the mounts of a volume subscribed to invalidations on a node. */
+async function subscribersOn(port: number, volume: string): Promise<number> {
+  const clients = (await redisCli(port, ['CLIENT', 'LIST'])).split('\n');
+  return clients.filter((c) => c.includes(` name=redisfs:${volume}:sub `) && / sub=1 /.test(c)).length;
+}
 
 async function redisCli(port: number, args: string[]): Promise<string> {
   const { execFile } = await import('node:child_process');

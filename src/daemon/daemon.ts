@@ -9,6 +9,7 @@ import { ChunkStore } from '../store/chunk-store.js';
 import { ChunkReader } from '../store/chunk-reader.js';
 import { isFrom, parseMessage } from '../store/invalidation.js';
 import { Reclaimer } from '../store/reclaimer.js';
+import { subscribeChannel, type Subscription } from '../store/subscription.js';
 import { Vfs, DEFAULT_VFS_OPTIONS } from '../vfs/vfs.js';
 import { DEFAULT_FUSE_MOUNT_OPTIONS } from '../fuse/mount-options.js';
 import { DEFAULT_LOWLEVEL_MOUNT_OPTIONS } from '../fuse/lowlevel/options.js';
@@ -76,7 +77,7 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
   const target: RedisTarget = { url, password: cfg.password, ioTimeoutMs: cfg.ioTimeoutMs, tls: cfg.tls };
   const redis = await connect(target, `redisfs:${cfg.volume}`);
   const redisCounters = instrumentRedis(redis);
-  let sub: RedisClient | undefined;
+  let sub: Subscription | undefined;
   let reader: ChunkReader | undefined;
   try {
     const check = await checkServer(redis, cfg.allowEviction);
@@ -91,8 +92,7 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
     const chunks = new ChunkStore(redis, meta.keys, session, reader);
     const vfs = new Vfs(meta, chunks, { ...DEFAULT_VFS_OPTIONS, cacheBytes: cfg.cacheBytes });
 
-    sub = await connect(target, `redisfs:${cfg.volume}:sub`);
-    await subscribe(sub, meta.keys.inval, session, vfs);
+    sub = await subscribe(redis, target, `redisfs:${cfg.volume}:sub`, meta.keys.inval, session, vfs);
 
     const adapter = await makeAdapter(cfg, vfs);
     const instruments = new Instruments(redis, meta, vfs, adapter.opStats, redisCounters,
@@ -126,7 +126,7 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
         await vfs.purged(); // what the kernel let go of while unmounting, before Redis is closed
         await rm(pidFile(cfg.mountpoint), { force: true });
         await instruments.stop();
-        subConn.disconnect();
+        subConn.close();
         reader?.close();
         await redis.quit().catch(() => redis.disconnect());
         resolve();
@@ -148,7 +148,7 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
     });
     return { done, describe: `volume ${cfg.volume} on ${safeUrl(url)}` };
   } catch (err) {
-    sub?.disconnect();
+    sub?.close();
     reader?.close();
     redis.disconnect();
     throw err;
@@ -173,19 +173,19 @@ async function makeAdapter(cfg: MountConfig, vfs: Vfs): Promise<FuseAdapter> {
 }
 
 // Every mount hears every other mount's changes; its own it has applied already.
-async function subscribe(sub: RedisClient, channel: string, session: string, vfs: Vfs): Promise<void> {
-  sub.on('messageBuffer', (_ch: Buffer, message: Buffer) => {
-    if (isFrom(message, session)) return; // half of what a writing mount hears: not parsed
-    vfs.remoteChanged(parseMessage(message).items);
+async function subscribe(redis: RedisClient, target: RedisTarget, name: string, channel: string, session: string,
+  vfs: Vfs): Promise<Subscription> {
+  const sub = await subscribeChannel(redis, target, name, channel, {
+    message: (message) => {
+      if (isFrom(message, session)) return; // half of what a writing mount hears: not parsed
+      vfs.remoteChanged(parseMessage(message).items);
+    },
+    // While the subscription is down, changes go unheard: trust no cached attr or entry until
+    // it is back (immutable chunks stay valid).
+    state: (up) => vfs.setSubscribed(up),
   });
-  // While the subscription is down, changes go unheard: trust no cached attr or entry until
-  // it is back (immutable chunks stay valid).
-  sub.on('close', () => vfs.setSubscribed(false));
-  sub.on('ready', () => {
-    sub.subscribe(channel).then(() => vfs.setSubscribed(true), (err: unknown) => log.warn({ err: String(err) }, 'resubscribe failed'));
-  });
-  await sub.subscribe(channel);
   vfs.setSubscribed(true);
+  return sub;
 }
 
 async function writePid(mountpoint: string): Promise<void> {

@@ -1,0 +1,133 @@
+// Hearing a volume's invalidation channel, on the Redis node whose scripts publish it.
+//
+// Coherence across hosts rests on one ordering: the script that makes a change publishes it
+// before it replies, so every other mount has the message in its socket before the writer's
+// close returns (docs/ARCHITECTURE.md, "Consistency across hosts"). On one Redis (or a
+// Sentinel-managed master) that holds by itself. On Redis Cluster a PUBLISH reaches the
+// publishing node's own subscribers at once but every other node only later, over the cluster
+// bus; ioredis subscribes on any node, so a mount there could answer from its cache ("no such
+// name") after the writer was told "done". So on a cluster we subscribe on the master that
+// owns the channel's slot (the volume's hash tag: its metadata's slot), and follow it there
+// after a failover or a slot migration.
+import { Cluster, type Redis } from 'ioredis';
+import { log } from '../core/log.js';
+import { connect, type RedisClient, type RedisTarget } from './connect.js';
+
+export interface ChannelListener {
+  message(message: Buffer): void;
+  /** The subscription is up, or down: while it is down, changes may go unheard. */
+  state(up: boolean): void;
+}
+
+export interface Subscription {
+  close(): void;
+}
+
+/**
+ * subscribeChannel hears `channel` where it is published first; `client` is the mount's
+ * command connection (on a cluster it says which node owns the channel). Resolves once the
+ * subscription is up; later losses and recoveries are told to the listener.
+ */
+export async function subscribeChannel(client: RedisClient, target: RedisTarget, name: string, channel: string,
+  listener: ChannelListener): Promise<Subscription> {
+  if (client instanceof Cluster) {
+    const slot = Number(await client.cluster('KEYSLOT', channel));
+    const sub = new SlotOwnerSubscriber(client, slot, channel, name, listener, target.ioTimeoutMs);
+    await sub.start();
+    return sub;
+  }
+  const sub = await connect(target, name);
+  sub.on('messageBuffer', (_ch: Buffer, message: Buffer) => listener.message(message));
+  sub.on('close', () => listener.state(false));
+  sub.on('ready', () => {
+    sub.subscribe(channel).then(() => listener.state(true), (err: unknown) => log.warn({ err: String(err) }, 'resubscribe failed'));
+  });
+  await sub.subscribe(channel);
+  return { close: () => sub.disconnect() };
+}
+
+/**
+ * One plain connection to the master owning a slot, subscribed there. It does not reconnect
+ * by itself: when it drops (the master died) or the slot's owner changes, the cluster's slot
+ * map is read again and a new connection made to the owner it names, retrying until one is.
+ */
+class SlotOwnerSubscriber implements Subscription {
+  private conn: Redis | undefined;
+  private connKey = '';
+  private following = false;
+  private closed = false;
+  private readonly onRefresh = (): void => {
+    if (this.conn && !this.following && this.ownerKey() !== this.connKey) this.conn.disconnect();
+  };
+
+  constructor(private readonly cluster: Cluster, private readonly slot: number, private readonly channel: string,
+    private readonly name: string, private readonly listener: ChannelListener, private readonly ioTimeoutMs: number) {}
+
+  async start(): Promise<void> {
+    await this.attach();
+    this.cluster.on('refresh', this.onRefresh);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.cluster.off('refresh', this.onRefresh);
+    this.conn?.disconnect();
+    this.conn = undefined;
+  }
+
+  private ownerKey(): string | undefined {
+    return this.cluster.slots[this.slot]?.[0];
+  }
+
+  private async attach(): Promise<void> {
+    const key = this.ownerKey();
+    const node = this.cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === key);
+    if (!key || !node) throw new Error(`no known master owns slot ${this.slot}`);
+    const conn = node.duplicate({
+      connectionName: this.name, lazyConnect: true, enableOfflineQueue: false, autoResubscribe: false,
+      retryStrategy: () => null, connectTimeout: this.ioTimeoutMs, commandTimeout: this.ioTimeoutMs,
+    });
+    conn.on('error', (err: Error) => log.debug({ err: err.message, node: key }, 'invalidation subscriber'));
+    conn.on('messageBuffer', (_ch: Buffer, message: Buffer) => { if (conn === this.conn) this.listener.message(message); });
+    conn.once('end', () => this.lost(conn));
+    try {
+      await conn.connect();
+      await conn.subscribe(this.channel);
+    } catch (err) {
+      conn.disconnect();
+      throw err;
+    }
+    if (this.closed) { conn.disconnect(); return; }
+    this.conn = conn;
+    this.connKey = key;
+  }
+
+  private lost(conn: Redis): void {
+    if (conn !== this.conn || this.closed) return;
+    this.conn = undefined;
+    this.listener.state(false);
+    void this.follow();
+  }
+
+  // A failover takes the cluster a second or two: ask again every 100 ms, then up to every second.
+  private async follow(): Promise<void> {
+    if (this.following) return;
+    this.following = true;
+    try {
+      for (let attempt = 0; !this.closed; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 1000)));
+        await new Promise<void>((resolve) => this.cluster.refreshSlotsCache(() => resolve()));
+        try {
+          await this.attach();
+        } catch (err) {
+          log.debug({ err: String(err) }, 'invalidation subscriber: owner not reachable yet');
+          continue;
+        }
+        if (!this.closed) this.listener.state(true);
+        return;
+      }
+    } finally {
+      this.following = false;
+    }
+  }
+}
