@@ -87,7 +87,7 @@ describe('Sentinel', () => {
 });
 
 describe('Redis Cluster', () => {
-  it('keeps a volume\'s metadata in one slot, spreads its chunks over every master, and survives a master failover', async () => {
+  it('keeps a volume\'s metadata in one slot, spreads its chunks over every master, and follows a planned failover and a dead master', async () => {
     const nodes: RestartableRedis[] = [];
     for (let i = 0; i < 6; i++) {
       // validity factor 0: a replica may always take over (on one machine, its last contact with the
@@ -128,19 +128,29 @@ describe('Redis Cluster', () => {
     console.log(`cluster: keys per master ${perMaster.join(', ')}`);
     expect(perMaster.every((k) => k > 0)).toBe(true);
 
-    // Kill the master that holds the volume's metadata slot: its replica takes over.
-    // Replication is asynchronous: wait until the owner's replica has every write so far, as an
-    // operator would before a planned failover (an unsynced replica would take over empty).
-    await waitFor(async () => expect((await redisCli(owner.port, ['WAIT', '1', '1000'])).trim()).toBe('1'), { timeoutMs: 15_000 });
-    await owner.kill('SIGKILL');
+    // A planned failover (CLUSTER FAILOVER on the replica) closes no connection: the old master
+    // stays up, now a replica. The mounts see the slot move and subscribe on its new master.
+    const planned = await replicaOf(nodes, owner);
+    await redisCli(planned.port, ['CLUSTER', 'FAILOVER']);
+    await waitFor(async () => expect((await slotOwner(nodes, slot)).port).toBe(planned.port), { timeoutMs: 15_000 });
+    await fs.writeFile(A.p('after-planned'), 'moved'); // A's command meets MOVED: its slot map is updated
+    await waitFor(async () => expect(await subscribersOn(planned.port, volume)).toBe(2), { timeoutMs: 15_000 });
+    await fs.mkdir(A.p('dir2'));
+    expect((await fs.stat(B.p('dir2'))).isDirectory()).toBe(true);
+
+    // Kill the master that now holds the volume's metadata slot: its replica (the first owner)
+    // takes over. Replication is asynchronous: wait until that replica has every write so far,
+    // as an operator would before a planned failover (an unsynced replica would take over empty).
+    await waitFor(async () => expect((await redisCli(planned.port, ['WAIT', '1', '1000'])).trim()).toBe('1'), { timeoutMs: 15_000 });
+    await planned.kill('SIGKILL');
     const t0 = performance.now();
     await waitFor(async () => fs.writeFile(A.p('after-failover'), 'still here'), { timeoutMs: 30_000, intervalMs: 100 });
     console.log(`cluster failover: mount A served writes again ${(performance.now() - t0).toFixed(0)} ms after the metadata master was killed`);
     await waitFor(async () => expect(await fs.readFile(B.p('after-failover'), 'utf8')).toBe('still here'), { timeoutMs: 30_000 });
     expect(await sha256File(B.p('dir', 'spread'))).toBe(sha256(data));
     // The subscribers followed the slot to its new master.
-    const promoted = await slotOwner(nodes.filter((n) => n !== owner), slot);
-    await waitFor(async () => expect(await subscribersOn(promoted.port, volume)).toBe(2), { timeoutMs: 15_000 });
+    expect((await slotOwner(nodes.filter((n) => n !== planned), slot)).port).toBe(owner.port);
+    await waitFor(async () => expect(await subscribersOn(owner.port, volume)).toBe(2), { timeoutMs: 15_000 });
   });
 });
 
@@ -158,6 +168,18 @@ async function redisCli(port: number, args: string[]): Promise<string> {
 
 async function clusterState(port: number): Promise<string> {
   return /cluster_state:(\w+)/.exec(await redisCli(port, ['CLUSTER', 'INFO']))?.[1] ?? 'unknown';
+}
+
+async function replicaOf(nodes: RestartableRedis[], master: RestartableRedis): Promise<RestartableRedis> {
+  const text = await redisCli(master.port, ['CLUSTER', 'NODES']);
+  const masterId = text.split('\n').find((l) => l.split(' ')[2]?.includes('myself'))?.split(' ')[0];
+  for (const line of text.split('\n')) {
+    const f = line.split(' ');
+    if (!f[2]?.includes('slave') || f[3] !== masterId) continue;
+    const n = nodes.find((x) => x.port === Number(/:(\d+)@/.exec(f[1] ?? '')?.[1]));
+    if (n) return n;
+  }
+  throw new Error(`no replica of ${master.port}`);
 }
 
 async function slotOwner(nodes: RestartableRedis[], slot: number): Promise<RestartableRedis> {

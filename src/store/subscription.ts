@@ -56,7 +56,12 @@ class SlotOwnerSubscriber implements Subscription {
   private connKey = '';
   private following = false;
   private closed = false;
-  private readonly onRefresh = (): void => {
+  private check: NodeJS.Timeout | undefined;
+  // A failover or a migration that leaves the old master up closes nothing: the slot map says
+  // it, after a refresh or a MOVED reply to this mount's own commands (which rewrites it
+  // without a 'refresh' when the refresh then fails). Hence a look at the map every second
+  // too: a local read, no Redis traffic.
+  private readonly recheck = (): void => {
     if (this.conn && !this.following && this.ownerKey() !== this.connKey) this.conn.disconnect();
   };
 
@@ -64,13 +69,21 @@ class SlotOwnerSubscriber implements Subscription {
     private readonly name: string, private readonly listener: ChannelListener, private readonly ioTimeoutMs: number) {}
 
   async start(): Promise<void> {
-    await this.attach();
-    this.cluster.on('refresh', this.onRefresh);
+    this.cluster.on('refresh', this.recheck);
+    this.check = setInterval(this.recheck, 1000);
+    this.check.unref();
+    try {
+      await this.attach();
+    } catch (err) {
+      this.close();
+      throw err;
+    }
   }
 
   close(): void {
     this.closed = true;
-    this.cluster.off('refresh', this.onRefresh);
+    clearInterval(this.check);
+    this.cluster.off('refresh', this.recheck);
     this.conn?.disconnect();
     this.conn = undefined;
   }
@@ -93,6 +106,8 @@ class SlotOwnerSubscriber implements Subscription {
     try {
       await conn.connect();
       await conn.subscribe(this.channel);
+      // The owner may have changed while this connection was being made.
+      if (this.ownerKey() !== key) throw new Error(`slot ${this.slot} moved while subscribing`);
     } catch (err) {
       conn.disconnect();
       throw err;
@@ -106,7 +121,7 @@ class SlotOwnerSubscriber implements Subscription {
     if (conn !== this.conn || this.closed) return;
     this.conn = undefined;
     this.listener.state(false);
-    void this.follow();
+    this.follow().catch((err: unknown) => log.warn({ err: String(err) }, 'invalidation subscriber: cannot follow the slot'));
   }
 
   // A failover takes the cluster a second or two: ask again every 100 ms, then up to every second.
