@@ -421,3 +421,27 @@ describe('two mounts of one volume', () => {
     expect(B.exited()).toBeUndefined();
   });
 });
+
+describe('two mounts of a volume made on a Redis 7 cluster, now on one server', () => {
+  it('hear each other by sharded pub/sub, as the volume says', async () => {
+    const vol = uniqueVolume('sharded');
+    const first = await mountHost({ volume: vol, label: 'S0' });
+    await first.stop();
+    const redis = new Redis(redisUrl());
+    let hosts: Host[] = [];
+    try {
+      // What a volume made on a cluster holds (prelude.lua, publish_command).
+      await redis.hset(`rfs:{${vol}}:vol`, 'pubsub', 'sharded');
+      hosts = await Promise.all([mountHost({ volume: vol, label: 'S1' }), mountHost({ volume: vol, label: 'S2' })]);
+      const [S1, S2] = hosts as [Host, Host];
+      const clients = (await redis.client('LIST') as string).split('\n').filter((c) => c.includes(` name=redisfs:${vol}:sub `));
+      expect(clients.map((c) => / ssub=1 /.test(c))).toEqual([true, true]);
+      await fs.readdir(S2.p('')); // B holds the root: it answers from memory once it hears
+      await fs.writeFile(S1.p('f'), 'sharded');
+      await waitFor(async () => expect(await fs.readFile(S2.p('f'), 'utf8')).toBe('sharded'), { timeoutMs: DEADLINE_MS });
+    } finally {
+      await Promise.all(hosts.map((h) => h.stop()));
+      redis.disconnect();
+    }
+  });
+});

@@ -92,7 +92,7 @@ export async function mount(cfg: MountConfig): Promise<Mounted> {
     const chunks = new ChunkStore(redis, meta.keys, session, reader);
     const vfs = new Vfs(meta, chunks, { ...DEFAULT_VFS_OPTIONS, cacheBytes: cfg.cacheBytes });
 
-    sub = await subscribe(redis, target, `redisfs:${cfg.volume}:sub`, meta.keys.inval, session, vfs);
+    sub = await subscribe(redis, target, `redisfs:${cfg.volume}:sub`, meta.keys.inval, meta.shardedPubsub, session, vfs);
 
     const adapter = await makeAdapter(cfg, vfs);
     const instruments = new Instruments(redis, meta, vfs, adapter.opStats, redisCounters,
@@ -173,9 +173,9 @@ async function makeAdapter(cfg: MountConfig, vfs: Vfs): Promise<FuseAdapter> {
 }
 
 // Every mount hears every other mount's changes; its own it has applied already.
-async function subscribe(redis: RedisClient, target: RedisTarget, name: string, channel: string, session: string,
-  vfs: Vfs): Promise<Subscription> {
-  const sub = await subscribeChannel(redis, target, name, channel, {
+async function subscribe(redis: RedisClient, target: RedisTarget, name: string, channel: string, sharded: boolean,
+  session: string, vfs: Vfs): Promise<Subscription> {
+  const sub = await subscribeChannel(redis, target, name, channel, sharded, {
     message: (message) => {
       if (isFrom(message, session)) return; // half of what a writing mount hears: not parsed
       vfs.remoteChanged(parseMessage(message).items);

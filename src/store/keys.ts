@@ -4,7 +4,8 @@
  *
  * Metadata — one hash slot per volume thanks to the {V} hash tag, so every metadata change
  * is one atomic Lua script even on Redis Cluster:
- *   rfs:{V}:vol          hash   format, chunkSize, inlineMax, created
+ *   rfs:{V}:vol          hash   format, chunkSize, inlineMax, created; pubsub = sharded when
+ *                                made on a Redis 7 cluster (lua/prelude.lua, publish_command)
  *   rfs:{V}:ctr          hash   ino (last inode number handed out), session (last session id),
  *                                bytes (sum of file sizes), inodes (live inode count)
  *   rfs:{V}:i:<ino>      hash   t type, m st_mode, u uid, g gid, n nlink, s size,
@@ -21,7 +22,8 @@
  *                                session has them open (purged at its last close, or by gc)
  *   rfs:{V}:reclaim      zset   chunk ids no longer referenced, scored by ms time of release;
  *                                deleted after a grace period (other hosts may still read them)
- *   rfs:{V}:inval        pub/sub channel of invalidations (see invalidation.ts)
+ *   rfs:{V}:inval        pub/sub channel of invalidations (see invalidation.ts); a shard
+ *                                channel (SPUBLISH) when the vol hash says pubsub=sharded
  *   rfs:{V}:mounts       hash   session -> JSON {host, pid, mountpoint, version, kind, started,
  *                                heartbeat (ms), staleMs}: every live mount (and import) of the
  *                                volume; an entry whose heartbeat is older than its staleMs is

@@ -1,5 +1,6 @@
 // MetaStore is the metadata contract of a volume: inode-keyed reads and atomic changes, each
 // change one Lua script that also publishes what it changed. It knows nothing of paths.
+import { Cluster } from 'ioredis';
 import type { RedisClient } from './connect.js';
 import { FsError } from '../core/errors.js';
 import { type Attr, type DirEntry, type FileType, type Ino, ROOT_INO, nowNs } from '../core/types.js';
@@ -71,6 +72,8 @@ export class MetaStore {
   private inoEnd = 0;
   private inoRefill: Promise<void> | undefined;
   settings: VolumeSettings = { chunkSize: 1 << 20, inlineMax: 8192 };
+  /** The volume's invalidations go by sharded pub/sub (SPUBLISH): it was made on a Redis 7 cluster. */
+  shardedPubsub = false;
   /** Content commits sent by this session (for stats). */
   commits = 0;
 
@@ -89,10 +92,12 @@ export class MetaStore {
 
   /** open creates the volume when it is new, reads its settings and starts a session. */
   async open(defaults: VolumeSettings): Promise<{ session: string; settings: VolumeSettings }> {
+    const pubsub = this.redis instanceof Cluster && (await serverMajor(this.redis)) >= 7 ? 'sharded' : '';
     const flat = (await this.run('initVolume', this.keys.vol, [
-      '0', nowNs().toString(), FORMAT_VERSION, defaults.chunkSize, defaults.inlineMax, process.getuid?.() ?? 0, process.getgid?.() ?? 0,
+      '0', nowNs().toString(), FORMAT_VERSION, defaults.chunkSize, defaults.inlineMax, process.getuid?.() ?? 0, process.getgid?.() ?? 0, pubsub,
     ])) as string[];
     const vol = pairs(flat);
+    this.shardedPubsub = vol.pubsub === 'sharded';
     const format = Number(vol.format);
     if (format !== FORMAT_VERSION) throw new Error(`volume '${this.keys.volume}' has format ${vol.format}; this redisfs reads format ${FORMAT_VERSION}`);
     this.settings = { chunkSize: Number(vol.chunkSize), inlineMax: Number(vol.inlineMax) };
@@ -407,6 +412,12 @@ function parseLoaded(ino: Ino, [h, inline, map]: LoadReply): LoadedFile | undefi
   for (let i = 0; i + 1 < map.length; i += 2) chunks.set(Number(map[i]!.toString()), map[i + 1]!.toString());
   if (chunks.size === 0) return { attr, content: { kind: 'inline', data: Buffer.alloc(0) } };
   return { attr, content: { kind: 'chunks', map: chunks } };
+}
+
+/** serverMajor is the major version of the Redis the client talks to (a cluster: one node's). */
+async function serverMajor(redis: RedisClient): Promise<number> {
+  const info = await mapErrors('info', () => redis.info('server'));
+  return Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
 }
 
 function pairs(flat: string[]): Record<string, string> {

@@ -8,7 +8,9 @@
 // bus; ioredis subscribes on any node, so a mount there could answer from its cache ("no such
 // name") after the writer was told "done". So on a cluster we subscribe on the master that
 // owns the channel's slot (the volume's hash tag: its metadata's slot), and follow it there
-// after a failover or a slot migration.
+// after a failover or a slot migration. A volume made on a Redis 7 cluster uses sharded
+// pub/sub (SPUBLISH, SSUBSCRIBE): its messages then stay within that slot's shard instead of
+// crossing the bus to every node.
 import { Cluster, type Redis } from 'ioredis';
 import { log } from '../core/log.js';
 import { connect, type RedisClient, type RedisTarget } from './connect.js';
@@ -29,22 +31,31 @@ export interface Subscription {
  * subscription is up; later losses and recoveries are told to the listener.
  */
 export async function subscribeChannel(client: RedisClient, target: RedisTarget, name: string, channel: string,
-  listener: ChannelListener): Promise<Subscription> {
+  sharded: boolean, listener: ChannelListener): Promise<Subscription> {
+  const kind = sharded ? SHARDED : CLASSIC;
   if (client instanceof Cluster) {
     const slot = Number(await client.cluster('KEYSLOT', channel));
-    const sub = new SlotOwnerSubscriber(client, slot, channel, name, listener, target.ioTimeoutMs);
+    const sub = new SlotOwnerSubscriber(client, slot, channel, kind, name, listener, target.ioTimeoutMs);
     await sub.start();
     return sub;
   }
   const sub = await connect(target, name);
-  sub.on('messageBuffer', (_ch: Buffer, message: Buffer) => listener.message(message));
+  sub.on(kind.event, (_ch: Buffer, message: Buffer) => listener.message(message));
   sub.on('close', () => listener.state(false));
   sub.on('ready', () => {
-    sub.subscribe(channel).then(() => listener.state(true), (err: unknown) => log.warn({ err: String(err) }, 'resubscribe failed'));
+    kind.subscribe(sub, channel).then(() => listener.state(true), (err: unknown) => log.warn({ err: String(err) }, 'resubscribe failed'));
   });
-  await sub.subscribe(channel);
+  await kind.subscribe(sub, channel);
   return { close: () => sub.disconnect() };
 }
+
+/** Classic pub/sub (PUBLISH) or sharded (SPUBLISH, Redis 7): how to subscribe, what arrives. */
+interface ChannelKind {
+  subscribe(conn: RedisClient, channel: string): Promise<unknown>;
+  event: 'messageBuffer' | 'smessageBuffer';
+}
+const CLASSIC: ChannelKind = { subscribe: (conn, channel) => conn.subscribe(channel), event: 'messageBuffer' };
+const SHARDED: ChannelKind = { subscribe: (conn, channel) => conn.ssubscribe(channel), event: 'smessageBuffer' };
 
 /**
  * One plain connection to the master owning a slot, subscribed there. It does not reconnect
@@ -66,7 +77,7 @@ class SlotOwnerSubscriber implements Subscription {
   };
 
   constructor(private readonly cluster: Cluster, private readonly slot: number, private readonly channel: string,
-    private readonly name: string, private readonly listener: ChannelListener, private readonly ioTimeoutMs: number) {}
+    private readonly kind: ChannelKind, private readonly name: string, private readonly listener: ChannelListener, private readonly ioTimeoutMs: number) {}
 
   async start(): Promise<void> {
     this.cluster.on('refresh', this.recheck);
@@ -100,12 +111,17 @@ class SlotOwnerSubscriber implements Subscription {
       connectionName: this.name, lazyConnect: true, enableOfflineQueue: false, autoResubscribe: false,
       retryStrategy: () => null, connectTimeout: this.ioTimeoutMs, commandTimeout: this.ioTimeoutMs,
     });
-    conn.on('error', (err: Error) => log.debug({ err: err.message, node: key }, 'invalidation subscriber'));
-    conn.on('messageBuffer', (_ch: Buffer, message: Buffer) => { if (conn === this.conn) this.listener.message(message); });
+    conn.on('error', (err: Error) => {
+      log.debug({ err: err.message, node: key }, 'invalidation subscriber');
+      // A node that gives a sharded channel's slot away unsubscribes its listeners by itself
+      // (ioredis, not expecting that, reports an error): follow the slot from here.
+      if (conn === this.conn && !conn.condition?.subscriber) conn.disconnect();
+    });
+    conn.on(this.kind.event, (_ch: Buffer, message: Buffer) => { if (conn === this.conn) this.listener.message(message); });
     conn.once('end', () => this.lost(conn));
     try {
       await conn.connect();
-      await conn.subscribe(this.channel);
+      await this.kind.subscribe(conn, this.channel);
       // The owner may have changed while this connection was being made.
       if (this.ownerKey() !== key) throw new Error(`slot ${this.slot} moved while subscribing`);
     } catch (err) {

@@ -110,6 +110,14 @@ local contents = {}
 local function push_content(ino, data)
   if #data <= PUSH_MAX then contents[#contents + 1] = 'd' .. ino .. ',' .. #data .. ',' .. data end
 end
+-- On Redis Cluster a PUBLISH goes to every node over the cluster bus, small files' contents
+-- included; an SPUBLISH (Redis 7) stays within the shard that owns the channel's slot, where
+-- every mount listens (store/subscription.ts). A volume made on such a cluster says so in its
+-- vol hash, once, so that every mount of it, old or new, agrees on which kind it hears.
+local function publish_command()
+  if redis.call('HGET', KEYS[1], 'pubsub') == 'sharded' then return 'SPUBLISH' end
+  return 'PUBLISH'
+end
 local function publish()
   for ino, named in pairs(repack) do
     changed[#changed + 1] = 'a' .. ino .. ',' .. repack_attrs(ino, named)
@@ -122,7 +130,7 @@ local function publish()
   if #changed > 0 then
     local msg = SESSION .. '\0' .. table.concat(changed, '\0')
     if #contents > 0 then msg = msg .. '\0' .. table.concat(contents, '\0') end
-    redis.call('PUBLISH', K_inval, msg)
+    redis.call(publish_command(), K_inval, msg)
   end
   return changed
 end
