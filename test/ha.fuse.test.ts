@@ -114,6 +114,8 @@ describe('Redis Cluster', () => {
     const slot = Number((await redisCli(nodes[0]!.port, ['CLUSTER', 'KEYSLOT', `rfs:{${volume}}:vol`])).trim());
     const owner = await slotOwner(nodes, slot);
     expect(await subscribersOn(owner.port, volume)).toBe(2);
+    // Format 2: builds that know only classic pub/sub refuse the volume instead of going deaf.
+    expect((await redisCli(owner.port, ['HGET', `rfs:{${volume}}:vol`, 'format'])).trim()).toBe('2');
 
     const data = Buffer.alloc(4 * 1024 * 1024);
     for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;

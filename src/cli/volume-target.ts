@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { connect, safeUrl, DEFAULT_IO_TIMEOUT_MS } from '../store/connect.js';
-import { MetaStore, FORMAT_VERSION } from '../store/meta-store.js';
+import { MetaStore, formatError } from '../store/meta-store.js';
 import { VOLUME_NAME } from '../store/keys.js';
 import { ensureEmbeddedRedis } from '../daemon/embedded-redis.js';
 import { infoFile, redisfsHome } from '../daemon/paths.js';
@@ -75,7 +75,8 @@ export async function openVolume(a: VolumeArgs, opts: { create?: boolean; name?:
     } else {
       const vol = await redis.hgetall(meta.keys.vol);
       if (vol.format === undefined) throw new CliError(`there is no volume '${volume}' on ${safeUrl(url)}`);
-      if (Number(vol.format) !== FORMAT_VERSION) throw new CliError(`volume '${volume}' has format ${vol.format}; this redisfs reads format ${FORMAT_VERSION}`);
+      const bad = formatError(volume, vol.format);
+      if (bad) throw new CliError(bad);
       meta.settings = { chunkSize: Number(vol.chunkSize), inlineMax: Number(vol.inlineMax) };
     }
   } catch (err) {

@@ -4,8 +4,8 @@
  *
  * Metadata — one hash slot per volume thanks to the {V} hash tag, so every metadata change
  * is one atomic Lua script even on Redis Cluster:
- *   rfs:{V}:vol          hash   format, chunkSize, inlineMax, created; pubsub = sharded when
- *                                made on a Redis 7 cluster (lua/prelude.lua, publish_command)
+ *   rfs:{V}:vol          hash   format, chunkSize, inlineMax, created; pubsub = sharded (and
+ *                                format 2) when made on a cluster (lua/prelude.lua, publish_command)
  *   rfs:{V}:ctr          hash   ino (last inode number handed out), session (last session id),
  *                                bytes (sum of file sizes), inodes (live inode count)
  *   rfs:{V}:i:<ino>      hash   t type, m st_mode, u uid, g gid, n nlink, s size,

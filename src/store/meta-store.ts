@@ -11,7 +11,19 @@ import { parseItems, type Invalidation } from './invalidation.js';
 import { attrOrUndefined, parseAttr, parseEntryValue } from './codec.js';
 import { log } from '../core/log.js';
 
+/**
+ * A volume's format. 2 is 1 with invalidations on a shard channel (SPUBLISH): what a volume
+ * made on Redis Cluster gets. Builds before it read format 1 only, so they refuse such a
+ * volume instead of mounting it and never hearing its changes (or it theirs).
+ */
 export const FORMAT_VERSION = 1;
+export const FORMAT_SHARDED = 2;
+/** formatError says why this build cannot use a volume of that format, if it cannot. */
+export function formatError(volume: string, format: string | undefined): string | undefined {
+  const f = Number(format);
+  return f === FORMAT_VERSION || f === FORMAT_SHARDED ? undefined
+    : `volume '${volume}' has format ${format}; this redisfs reads formats ${FORMAT_VERSION} and ${FORMAT_SHARDED}`;
+}
 const INO_BATCH = 256;
 
 export interface VolumeSettings {
@@ -92,14 +104,16 @@ export class MetaStore {
 
   /** open creates the volume when it is new, reads its settings and starts a session. */
   async open(defaults: VolumeSettings): Promise<{ session: string; settings: VolumeSettings }> {
-    const pubsub = this.redis instanceof Cluster && (await serverMajor(this.redis)) >= 7 ? 'sharded' : '';
+    // Made on a cluster (Redis 7 at least: checkServer), a volume's invalidations are sharded.
+    const sharded = this.redis instanceof Cluster;
     const flat = (await this.run('initVolume', this.keys.vol, [
-      '0', nowNs().toString(), FORMAT_VERSION, defaults.chunkSize, defaults.inlineMax, process.getuid?.() ?? 0, process.getgid?.() ?? 0, pubsub,
+      '0', nowNs().toString(), sharded ? FORMAT_SHARDED : FORMAT_VERSION, defaults.chunkSize, defaults.inlineMax,
+      process.getuid?.() ?? 0, process.getgid?.() ?? 0, sharded ? 'sharded' : '',
     ])) as string[];
     const vol = pairs(flat);
+    const bad = formatError(this.keys.volume, vol.format);
+    if (bad) throw new Error(bad);
     this.shardedPubsub = vol.pubsub === 'sharded';
-    const format = Number(vol.format);
-    if (format !== FORMAT_VERSION) throw new Error(`volume '${this.keys.volume}' has format ${vol.format}; this redisfs reads format ${FORMAT_VERSION}`);
     this.settings = { chunkSize: Number(vol.chunkSize), inlineMax: Number(vol.inlineMax) };
     this.session = String(await this.redis.hincrby(this.keys.ctr, 'session', 1));
     return { session: this.session, settings: this.settings };
@@ -412,12 +426,6 @@ function parseLoaded(ino: Ino, [h, inline, map]: LoadReply): LoadedFile | undefi
   for (let i = 0; i + 1 < map.length; i += 2) chunks.set(Number(map[i]!.toString()), map[i + 1]!.toString());
   if (chunks.size === 0) return { attr, content: { kind: 'inline', data: Buffer.alloc(0) } };
   return { attr, content: { kind: 'chunks', map: chunks } };
-}
-
-/** serverMajor is the major version of the Redis the client talks to (a cluster: one node's). */
-async function serverMajor(redis: RedisClient): Promise<number> {
-  const info = await mapErrors('info', () => redis.info('server'));
-  return Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
 }
 
 function pairs(flat: string[]): Record<string, string> {

@@ -131,6 +131,8 @@ class SlotOwnerSubscriber implements Subscription {
     if (this.closed) { conn.disconnect(); return; }
     this.conn = conn;
     this.connKey = key;
+    // The slot may have been given away in the very read that confirmed the subscription.
+    if (!conn.condition?.subscriber) conn.disconnect();
   }
 
   private lost(conn: Redis): void {

@@ -1,6 +1,7 @@
 -- Input:  KEYS[1] vol; ARGV session(unused), now, format, chunkSize, inlineMax, uid, gid, pubsub
 -- Output: the volume's settings as a flat hash (existing ones when the volume exists)
--- pubsub: 'sharded' when the volume is made on a Redis 7 cluster (see publish in prelude.lua).
+-- pubsub: 'sharded' when the volume is made on a Redis cluster (format 2: see publish_command
+-- in prelude.lua and FORMAT_SHARDED in meta-store.ts).
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'format', ARGV[3], 'chunkSize', ARGV[4], 'inlineMax', ARGV[5], 'created', NOW)
   if ARGV[8] == 'sharded' then redis.call('HSET', KEYS[1], 'pubsub', 'sharded') end
