@@ -10,6 +10,7 @@ import {
   makeTempDir,
   mountHost,
   RestartableRedis,
+  runCli,
   sha256,
   sha256File,
   uniqueVolume,
@@ -87,7 +88,7 @@ describe('Sentinel', () => {
 });
 
 describe('Redis Cluster', () => {
-  it('keeps a volume\'s metadata in one slot, spreads its chunks over every master, and follows a planned failover and a dead master', async () => {
+  it('keeps a volume\'s metadata in one slot, spreads its chunks over every master, lets fsck, gc and status see all of it, and follows a planned failover and a dead master', async () => {
     const nodes: RestartableRedis[] = [];
     for (let i = 0; i < 6; i++) {
       // validity factor 0: a replica may always take over (on one machine, its last contact with the
@@ -130,6 +131,30 @@ describe('Redis Cluster', () => {
     const perMaster = await Promise.all(masters.map(async (port) => Number((await redisCli(port, ['DBSIZE'])).trim())));
     console.log(`cluster: keys per master ${perMaster.join(', ')}`);
     expect(perMaster.every((k) => k > 0)).toBe(true);
+
+    // fsck and gc see the whole volume: its metadata on its slot's master, its chunks on every
+    // master. A third host writes a file and leaves: gc may delete a dead session's chunks,
+    // but only those no file refers to (here, one planted).
+    const C = await mountHost({ volume, redisUrl: url, label: 'C', extraArgs: ['--io-timeout', '2000'] });
+    hosts.push(C);
+    const small = data.subarray(0, 1024 * 1024);
+    await fs.writeFile(C.p('from-c'), small);
+    await C.stop();
+    const sessionC = (await redisCli(owner.port, ['HGET', `rfs:{${volume}}:ctr`, 'session'])).trim();
+    await redisCli(masters[0]!, ['-c', 'SET', `rfs:${volume}:k:${sessionC}.zzzz`, 'planted']);
+    const tool = ['--volume', volume, '--redis', url, '--json'];
+    const gc = await runCli(['gc', ...tool], { timeoutMs: 60_000 });
+    expect(gc.code, gc.stderr).toBe(0);
+    const gcReport = JSON.parse(gc.stdout) as { unreferencedChunks: number; mapsScanned: number; chunksScanned: number };
+    expect(gcReport).toMatchObject({ unreferencedChunks: 1, mapsScanned: 2 });
+    expect(gcReport.chunksScanned).toBe(64 + 16 + 1);
+    const fsck = await runCli(['fsck', ...tool], { timeoutMs: 60_000 });
+    expect(fsck.code, fsck.stdout + fsck.stderr).toBe(0);
+    expect(JSON.parse(fsck.stdout)).toMatchObject({ chunksChecked: 64 + 16, problems: [] });
+    const status = await runCli(['status', ...tool], { timeoutMs: 60_000 });
+    expect((JSON.parse(status.stdout) as { usage: { chunks: number } }).usage.chunks, status.stderr).toBe(64 + 16);
+    expect(await sha256File(B.p('from-c'))).toBe(sha256(small));
+    expect(await sha256File(B.p('dir', 'spread'))).toBe(sha256(data));
 
     // A planned failover (CLUSTER FAILOVER on the replica) closes no connection: the old master
     // stays up, now a replica. The mounts see the slot move and subscribe on its new master.

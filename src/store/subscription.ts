@@ -14,6 +14,7 @@
 import { Cluster, type Redis } from 'ioredis';
 import { log } from '../core/log.js';
 import { connect, type RedisClient, type RedisTarget } from './connect.js';
+import { slotOwner } from './key-scan.js';
 
 export interface ChannelListener {
   message(message: Buffer): void;
@@ -104,9 +105,8 @@ class SlotOwnerSubscriber implements Subscription {
   }
 
   private async attach(): Promise<void> {
-    const key = this.ownerKey();
-    const node = this.cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === key);
-    if (!key || !node) throw new Error(`no known master owns slot ${this.slot}`);
+    const node = slotOwner(this.cluster, this.slot);
+    const key = `${node.options.host}:${node.options.port}`;
     const conn = node.duplicate({
       connectionName: this.name, lazyConnect: true, enableOfflineQueue: false, autoResubscribe: false,
       retryStrategy: () => null, connectTimeout: this.ioTimeoutMs, commandTimeout: this.ioTimeoutMs,

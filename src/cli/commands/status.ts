@@ -1,6 +1,7 @@
 // `redisfs status`: the volume (settings, usage, mounts) and the Redis it lives on, with the
 // settings that endanger data flagged.
 import type { Argv } from 'yargs';
+import { scanKeys } from '../../store/key-scan.js';
 import { listMounts } from '../../store/mounts.js';
 import { openVolume, withVolumeOptions, type OpenVolume } from '../volume-target.js';
 import { bytes } from '../ops/stats-view.js';
@@ -93,14 +94,11 @@ async function collect(vol: OpenVolume): Promise<Status> {
 // stops after 10 s and says so.
 async function countChunks(vol: OpenVolume): Promise<number | undefined> {
   const deadline = Date.now() + 10_000;
-  let cursor = '0';
   let n = 0;
-  do {
-    const [next, keys] = await vol.redis.scan(cursor, 'MATCH', vol.meta.keys.chunkPattern, 'COUNT', 1000);
+  for await (const keys of scanKeys(vol.redis, vol.meta.keys.chunkPattern, 1000, 'everywhere')) {
     n += keys.length;
-    cursor = next;
     if (Date.now() > deadline) return undefined;
-  } while (cursor !== '0');
+  }
   return n;
 }
 

@@ -15,6 +15,7 @@ import { ATTR_FIELDS } from '../../store/codec.js';
 import { listMounts } from '../../store/mounts.js';
 import { nowNs } from '../../core/types.js';
 import type { RedisConn } from '../volume-target.js';
+import { eachKey, scanKeys } from '../../store/key-scan.js';
 import type { Progress } from './progress.js';
 import { BitSet, ByteCounts } from './bitset.js';
 
@@ -64,10 +65,7 @@ export async function runFsck(redis: RedisConn, meta: MetaStore, repair: boolean
 
   // 1. inodes
   progress.phase('inodes', inodeCount);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', k.inodePattern, 'COUNT', PAGE);
-    cursor = next;
+  for await (const keys of scanKeys(redis, k.inodePattern, PAGE, { sameSlotAs: k.vol })) {
     const inos = keys.map((key) => k.inoOf(key)).filter((i) => Number.isSafeInteger(i) && i > 0 && i <= maxIno);
     if (inos.length === 0) continue;
     const p = redis.pipeline();
@@ -111,13 +109,11 @@ export async function runFsck(redis: RedisConn, meta: MetaStore, repair: boolean
       if (inlineLen > size) addIssue(content, ino, { kind: 'inline-too-long', detail: `inline data of ${inlineLen} bytes, size ${size}` });
     });
     if (chunkChecks.length > 0) {
-      const e = redis.pipeline();
-      for (const c of chunkChecks) e.exists(k.chunk(c.id));
-      const ex = (await e.exec()) ?? [];
+      const ex = await eachKey(redis, 'exists', chunkChecks.map((c) => k.chunk(c.id)));
       report.chunksChecked += chunkChecks.length;
       const missing = new Map<number, Array<[number, string]>>();
       chunkChecks.forEach((c, i) => {
-        if (Number(ex[i]![1]) !== 0) return;
+        if (ex[i] !== 0) return;
         let l = missing.get(c.ino);
         if (!l) missing.set(c.ino, (l = []));
         l.push([c.idx, c.id]);
@@ -127,7 +123,7 @@ export async function runFsck(redis: RedisConn, meta: MetaStore, repair: boolean
       }
     }
     progress.tick(inos.length);
-  } while (cursor !== '0');
+  }
 
   // 2. tree walk, depth first; a stack of directories still to list.
   progress.phase('tree', report.inodes);

@@ -12,6 +12,7 @@ import type { MetaStore } from '../../store/meta-store.js';
 import { listMounts, reapStale } from '../../store/mounts.js';
 import { DEFAULT_RECLAIMER } from '../../store/reclaimer.js';
 import type { RedisConn } from '../volume-target.js';
+import { eachKey, keyCount, scanKeys } from '../../store/key-scan.js';
 import type { Progress } from './progress.js';
 import { BitSet } from './bitset.js';
 
@@ -85,13 +86,9 @@ export async function runGc(redis: RedisConn, meta: MetaStore, opts: GcOptions, 
   }
 
   // 2. Mark every chunk a map references, then every chunk in the reclaim queue.
-  const total = await redis.dbsize();
   const marks = new ChunkMarks();
-  progress.phase('chunk maps', total);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', k.chunkMapPattern, 'COUNT', PAGE);
-    cursor = next;
+  progress.phase('chunk maps', await keyCount(redis, { sameSlotAs: k.vol }));
+  for await (const keys of scanKeys(redis, k.chunkMapPattern, PAGE, { sameSlotAs: k.vol })) {
     if (keys.length > 0) {
       const p = redis.pipeline();
       for (const key of keys) p.hvals(key);
@@ -102,8 +99,8 @@ export async function runGc(redis: RedisConn, meta: MetaStore, opts: GcOptions, 
       report.mapsScanned += keys.length;
     }
     progress.tick(PAGE);
-  } while (cursor !== '0');
-  cursor = '0';
+  }
+  let cursor = '0';
   do {
     const [next, flat] = await redis.zscan(k.reclaim, cursor, 'COUNT', PAGE);
     cursor = next;
@@ -111,11 +108,8 @@ export async function runGc(redis: RedisConn, meta: MetaStore, opts: GcOptions, 
   } while (cursor !== '0');
 
   // 3. Every chunk of a dead session that nothing marked is garbage.
-  progress.phase('chunks', total);
-  cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', k.chunkPattern, 'COUNT', PAGE);
-    cursor = next;
+  progress.phase('chunks', await keyCount(redis, 'everywhere'));
+  for await (const keys of scanKeys(redis, k.chunkPattern, PAGE, 'everywhere')) {
     report.chunksScanned += keys.length;
     const garbage: string[] = [];
     for (const key of keys) {
@@ -133,7 +127,7 @@ export async function runGc(redis: RedisConn, meta: MetaStore, opts: GcOptions, 
       report.unreferencedBytes += bytes;
     }
     progress.tick(PAGE);
-  } while (cursor !== '0');
+  }
 
   // 4. Reclaim-queue entries past their grace period (what every mount's reclaimer does).
   const cutoff = Date.now() - opts.graceMs;
@@ -153,21 +147,13 @@ export async function runGc(redis: RedisConn, meta: MetaStore, opts: GcOptions, 
 
 // STRLEN then UNLINK, one key per command (chunks spread over cluster slots).
 async function measureAndDelete(redis: RedisConn, keys: string[], dryRun: boolean): Promise<{ count: number; bytes: number }> {
-  if (keys.length === 0) return { count: 0, bytes: 0 };
-  const p = redis.pipeline();
-  for (const key of keys) p.strlen(key);
   let bytes = 0;
   let count = 0;
-  for (const [err, n] of (await p.exec()) ?? []) {
-    if (err) throw err;
-    bytes += Number(n);
-    if (Number(n) > 0) count++;
+  for (const n of await eachKey(redis, 'strlen', keys)) {
+    bytes += n;
+    if (n > 0) count++;
   }
-  if (!dryRun) {
-    const d = redis.pipeline();
-    for (const key of keys) d.unlink(key);
-    await d.exec();
-  }
+  if (!dryRun) await eachKey(redis, 'unlink', keys);
   return { count, bytes };
 }
 

@@ -1,0 +1,59 @@
+// Walking a volume's keys on one server or on Redis Cluster. SCAN and DBSIZE name no key, so
+// a cluster client sends them to one node, any node: a walk of a volume's metadata must go to
+// the master owning its hash tag's slot, and a walk of its chunks (no tag) to every master.
+// Commands on keys found that way may span nodes too: a cluster pipeline must not.
+import { Cluster, type Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
+
+/** Where keys live: with `key` (same slot), or on every master (chunks). */
+export type KeyScope = { sameSlotAs: string } | 'everywhere';
+
+/** scanKeys yields the keys matching `pattern` in pages (SCAN COUNT `count`), node by node. */
+export async function* scanKeys(redis: RedisClient, pattern: string, count: number, scope: KeyScope): AsyncGenerator<string[]> {
+  for (const node of await nodesOf(redis, scope)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+      cursor = next;
+      yield keys;
+    } while (cursor !== '0');
+  }
+}
+
+/** keyCount is the number of keys where `scope` lives (for progress: not the volume's alone). */
+export async function keyCount(redis: RedisClient, scope: KeyScope): Promise<number> {
+  let n = 0;
+  for (const node of await nodesOf(redis, scope)) n += await node.dbsize();
+  return n;
+}
+
+/**
+ * eachKey runs one command with no further arguments on every key and returns the replies in
+ * order: one pipeline on one server; on a cluster, every command routed to its key's node,
+ * all in flight at once (keys of many slots cannot share a cluster pipeline).
+ */
+export async function eachKey(redis: RedisClient, command: 'exists' | 'strlen' | 'unlink', keys: readonly string[]): Promise<number[]> {
+  if (keys.length === 0) return [];
+  if (redis instanceof Cluster) return Promise.all(keys.map(async (key) => Number(await redis.call(command, key))));
+  const p = redis.pipeline();
+  for (const key of keys) p.call(command, key);
+  return ((await p.exec()) ?? []).map(([err, n]) => {
+    if (err) throw err;
+    return Number(n);
+  });
+}
+
+async function nodesOf(redis: RedisClient, scope: KeyScope): Promise<Array<Redis | Cluster>> {
+  if (!(redis instanceof Cluster)) return [redis];
+  if (scope === 'everywhere') return redis.nodes('master');
+  const slot = Number(await redis.cluster('KEYSLOT', scope.sameSlotAs));
+  return [slotOwner(redis, slot)];
+}
+
+/** slotOwner is the connection to the master that owns a slot, as the client's slot map says. */
+export function slotOwner(cluster: Cluster, slot: number): Redis {
+  const key = cluster.slots[slot]?.[0];
+  const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === key);
+  if (!key || !node) throw new Error(`no known master owns slot ${slot}`);
+  return node;
+}
