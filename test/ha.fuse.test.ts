@@ -153,6 +153,15 @@ describe('Redis Cluster', () => {
     expect(JSON.parse(fsck.stdout)).toMatchObject({ chunksChecked: 64 + 16, problems: [] });
     const status = await runCli(['status', ...tool], { timeoutMs: 60_000 });
     expect((JSON.parse(status.stdout) as { usage: { chunks: number } }).usage.chunks, status.stderr).toBe(64 + 16);
+    // gc refuses while the volume's slot is moving: a map moved meanwhile would go unseen.
+    const targetPort = masters.find((p) => p !== owner.port)!;
+    const [ownerId, targetId] = await Promise.all([owner.port, targetPort].map(async (p) => (await redisCli(p, ['CLUSTER', 'MYID'])).trim()));
+    await redisCli(targetPort, ['CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', ownerId!]);
+    await redisCli(owner.port, ['CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', targetId!]);
+    const refused = await runCli(['gc', ...tool], { timeoutMs: 60_000 });
+    for (const p of [owner.port, targetPort]) await redisCli(p, ['CLUSTER', 'SETSLOT', String(slot), 'STABLE']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/slot \d+ is not settled/);
     expect(await sha256File(B.p('from-c'))).toBe(sha256(small));
     expect(await sha256File(B.p('dir', 'spread'))).toBe(sha256(data));
 

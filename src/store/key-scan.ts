@@ -8,15 +8,39 @@ import type { RedisClient } from './connect.js';
 /** Where keys live: with `key` (same slot), or on every master (chunks). */
 export type KeyScope = { sameSlotAs: string } | 'everywhere';
 
-/** scanKeys yields the keys matching `pattern` in pages (SCAN COUNT `count`), node by node. */
+/**
+ * scanKeys yields the keys matching `pattern` in pages (SCAN COUNT `count`), node by node. On
+ * a cluster, a walk of one slot checks, before and after, that the node it walked owned the
+ * slot throughout with no migration under way, and throws otherwise: gc deletes chunks no map
+ * names, so a map it did not see (moved to another node meanwhile) would cost committed data.
+ */
 export async function* scanKeys(redis: RedisClient, pattern: string, count: number, scope: KeyScope): AsyncGenerator<string[]> {
+  const slot = redis instanceof Cluster && scope !== 'everywhere' ? Number(await redis.cluster('KEYSLOT', scope.sameSlotAs)) : -1;
   for (const node of await nodesOf(redis, scope)) {
+    if (slot >= 0) await assertOwnsSlot(node as Redis, slot);
     let cursor = '0';
     do {
       const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
       cursor = next;
       yield keys;
     } while (cursor !== '0');
+    if (slot >= 0) await assertOwnsSlot(node as Redis, slot);
+  }
+}
+
+// What the node itself says (CLUSTER NODES, its "myself" line): a master, owning the slot, not
+// migrating it out ([slot->-id]) nor in ([slot-<-id]).
+async function assertOwnsSlot(node: Redis, slot: number): Promise<void> {
+  const me = String(await node.cluster('NODES')).split('\n').find((l) => l.split(' ')[2]?.includes('myself'));
+  const f = me?.split(' ') ?? [];
+  const owns = f.slice(8).some((r) => {
+    if (r.startsWith('[')) return false;
+    const [lo, hi] = r.split('-').map(Number);
+    return lo !== undefined && slot >= lo && slot <= (hi ?? lo);
+  });
+  const moving = f.slice(8).some((r) => r.startsWith(`[${slot}-`));
+  if (!f[2]?.includes('master') || !owns || moving) {
+    throw new Error(`slot ${slot} is not settled on ${node.options.host}:${node.options.port} (a failover or migration under way?): try again once the cluster is stable`);
   }
 }
 
@@ -45,10 +69,18 @@ export async function eachKey(redis: RedisClient, command: 'exists' | 'strlen' |
 
 async function nodesOf(redis: RedisClient, scope: KeyScope): Promise<Array<Redis | Cluster>> {
   if (!(redis instanceof Cluster)) return [redis];
-  if (scope === 'everywhere') return redis.nodes('master');
-  const slot = Number(await redis.cluster('KEYSLOT', scope.sameSlotAs));
-  return [slotOwner(redis, slot)];
+  if (scope !== 'everywhere') return [slotOwner(redis, Number(await redis.cluster('KEYSLOT', scope.sameSlotAs)))];
+  // Every master that owns a slot, each once; a slot nobody is known to own would leave keys unseen.
+  const owners = new Map<string, Redis>();
+  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+    const key = redis.slots[slot]?.[0];
+    if (key !== undefined && owners.has(key)) continue;
+    owners.set(key ?? '', slotOwner(redis, slot));
+  }
+  return [...owners.values()];
 }
+
+const CLUSTER_SLOTS = 16384;
 
 /** slotOwner is the connection to the master that owns a slot, as the client's slot map says. */
 export function slotOwner(cluster: Cluster, slot: number): Redis {
