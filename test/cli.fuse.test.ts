@@ -105,6 +105,11 @@ describe.each(modes)('redisfs mount %s, given bad input', (_label, modeArgs) => 
     await expectCleanFailure(await runCli(mountArgs(mp, redisUrl(), ['--frobnicate'])), mp, /frobnicate/);
   });
 
+  it('fails with one line on --wait-replicas with a Redis Cluster URL (WAIT would ask some node, not the writer\'s)', async () => {
+    const mp = await freshMountpoint();
+    await expectCleanFailure(await runCli(mountArgs(mp, 'redis-cluster://127.0.0.1:1,127.0.0.1:2', ['--wait-replicas', '1'])), mp, /wait-replicas.*Cluster/);
+  });
+
   it('fails with one line when the mountpoint argument is missing', async () => {
     await expectCleanFailure(await runCli(['mount', '--redis', redisUrl(), '--volume', volume, ...modeArgs]), undefined);
   });

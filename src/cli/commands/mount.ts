@@ -98,9 +98,14 @@ function buildConfig(a: MountArgs): MountConfig {
   }
   const chunkSize = size('chunk-size', a.chunkSize);
   if (chunkSize < 64 * 1024 || chunkSize > 64 * 1024 * 1024) throw new CliError('--chunk-size must be between 64K and 64M');
+  const redisUrl = a.redis ?? process.env.REDISFS_REDIS ?? undefined;
+  // WAIT names no key: on a cluster it would ask some node, not the ones a commit wrote to.
+  if (a.waitReplicas > 0 && redisUrl && /^redis-cluster(\+tls)?:/i.test(redisUrl)) {
+    throw new CliError('--wait-replicas works with one Redis server or Sentinel, not Redis Cluster');
+  }
   return {
     mountpoint: resolve(a.mountpoint),
-    redisUrl: a.redis ?? process.env.REDISFS_REDIS ?? undefined,
+    redisUrl,
     password,
     volume: a.volume,
     ioTimeoutMs: a.ioTimeout,
