@@ -88,7 +88,7 @@ describe('Sentinel', () => {
 });
 
 describe('Redis Cluster', () => {
-  it('keeps a volume\'s metadata in one slot, spreads its chunks over every master, lets fsck, gc and status see all of it, and follows a planned failover and a dead master', async () => {
+  it('keeps a volume\'s metadata in one slot, spreads its chunks over every master, lets fsck, gc, status and import see all of it, and follows a planned failover and a dead master', async () => {
     const nodes: RestartableRedis[] = [];
     for (let i = 0; i < 6; i++) {
       // validity factor 0: a replica may always take over (on one machine, its last contact with the
@@ -153,6 +153,16 @@ describe('Redis Cluster', () => {
     expect(JSON.parse(fsck.stdout)).toMatchObject({ chunksChecked: 64 + 16, problems: [] });
     const status = await runCli(['status', ...tool], { timeoutMs: 60_000 });
     expect((JSON.parse(status.stdout) as { usage: { chunks: number } }).usage.chunks, status.stderr).toBe(64 + 16);
+    // import loads a local tree into the cluster volume: B serves it.
+    const tree = await makeTempDir('cluster-import');
+    await fs.mkdir(path.join(tree, 'sub'));
+    await fs.writeFile(path.join(tree, 'sub', 'big'), data.subarray(0, 300 * 1024));
+    await fs.writeFile(path.join(tree, 'small'), 'imported');
+    const imported = await runCli(['import', tree, '--volume', volume, '--redis', url, '--to', '/imported', '--quiet'], { timeoutMs: 60_000 });
+    expect(imported.code, imported.stderr).toBe(0);
+    await waitFor(async () => expect(await fs.readFile(B.p('imported', 'small'), 'utf8')).toBe('imported'), { timeoutMs: 5000 });
+    expect(await sha256File(B.p('imported', 'sub', 'big'))).toBe(sha256(data.subarray(0, 300 * 1024)));
+
     // gc refuses while the volume's slot is moving: a map moved meanwhile would go unseen.
     const targetPort = masters.find((p) => p !== owner.port)!;
     const [ownerId, targetId] = await Promise.all([owner.port, targetPort].map(async (p) => (await redisCli(p, ['CLUSTER', 'MYID'])).trim()));
