@@ -151,8 +151,14 @@ describe('Redis Cluster', () => {
     const fsck = await runCli(['fsck', ...tool], { timeoutMs: 60_000 });
     expect(fsck.code, fsck.stdout + fsck.stderr).toBe(0);
     expect(JSON.parse(fsck.stdout)).toMatchObject({ chunksChecked: 64 + 16, problems: [] });
+    // status counts every chunk, and checks every master: eviction on any of them loses files.
+    const evicting = masters.find((p) => p !== owner.port)!;
+    await redisCli(evicting, ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru']);
     const status = await runCli(['status', ...tool], { timeoutMs: 60_000 });
-    expect((JSON.parse(status.stdout) as { usage: { chunks: number } }).usage.chunks, status.stderr).toBe(64 + 16);
+    await redisCli(evicting, ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction']);
+    const statusReport = JSON.parse(status.stdout) as { usage: { chunks: number }; warnings: string[] };
+    expect(statusReport.usage.chunks, status.stderr).toBe(64 + 16);
+    expect(statusReport.warnings).toEqual([expect.stringMatching(new RegExp(`^127\\.0\\.0\\.1:${evicting}: maxmemory-policy is allkeys-lru`))]);
     // import loads a local tree into the cluster volume: B serves it.
     const tree = await makeTempDir('cluster-import');
     await fs.mkdir(path.join(tree, 'sub'));

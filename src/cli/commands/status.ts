@@ -1,9 +1,10 @@
 // `redisfs status`: the volume (settings, usage, mounts) and the Redis it lives on, with the
 // settings that endanger data flagged.
 import type { Argv } from 'yargs';
-import { scanKeys } from '../../store/key-scan.js';
+import { Cluster, type Redis } from 'ioredis';
+import { scanKeys, slotOwner } from '../../store/key-scan.js';
 import { listMounts } from '../../store/mounts.js';
-import { openVolume, withVolumeOptions, type OpenVolume } from '../volume-target.js';
+import { openVolume, withVolumeOptions, type OpenVolume, type RedisConn } from '../volume-target.js';
 import { bytes } from '../ops/stats-view.js';
 
 export function statusCommand(y: Argv): Argv {
@@ -44,10 +45,42 @@ function infoField(info: string, key: string): string {
 async function collect(vol: OpenVolume): Promise<Status> {
   const { redis, meta } = vol;
   const k = meta.keys;
-  const [settings, ctr, reclaimPending, orphans, mounts, info] = await Promise.all([
+  const [settings, ctr, reclaimPending, orphans, mounts, servers] = await Promise.all([
     redis.hgetall(k.vol), redis.hgetall(k.ctr), redis.zcard(k.reclaim), redis.hlen(k.orphans),
-    listMounts(redis, k), redis.info(),
+    listMounts(redis, k), checkServers(redis, k.vol),
   ]);
+  const chunks = await countChunks(vol);
+  const warnings = servers.flatMap((s) => s.warnings);
+  const stale = mounts.filter((m) => m.stale);
+  if (stale.length > 0) warnings.push(`${stale.length} stale mount(s): reaped by the next live mount, or by redisfs gc`);
+  return {
+    volume: vol.volume,
+    redisUrl: vol.where,
+    settings,
+    usage: { bytes: Number(ctr.bytes ?? 0), inodes: Number(ctr.inodes ?? 0), chunks, reclaimPending, orphans },
+    mounts: mounts.map((m) => ({
+      session: m.session, host: m.host, pid: m.pid, mountpoint: m.mountpoint, kind: m.kind, version: m.version,
+      started: new Date(m.started).toISOString(), heartbeatAgeMs: m.ageMs, stale: m.stale,
+    })),
+    redis: servers[0]!.redis,
+    warnings,
+  };
+}
+
+/**
+ * The server facts of the volume's Redis. On a cluster, of every master (each holds some of
+ * the volume's chunks: eviction or a lost AOF on any of them loses files), the one holding its
+ * metadata first; warnings then name their node.
+ */
+async function checkServers(redis: RedisConn, volKey: string): Promise<Array<{ redis: Status['redis']; warnings: string[] }>> {
+  if (!(redis instanceof Cluster)) return [await checkServer(redis, '')];
+  const owner = slotOwner(redis, Number(await redis.cluster('KEYSLOT', volKey)));
+  const nodes = [owner, ...redis.nodes('master').filter((n) => n !== owner)];
+  return Promise.all(nodes.map((n) => checkServer(n, `${n.options.host}:${n.options.port}: `)));
+}
+
+async function checkServer(redis: RedisConn | Redis, prefix: string): Promise<{ redis: Status['redis']; warnings: string[] }> {
+  const info = await redis.info();
   const config = async (name: string): Promise<string | undefined> => {
     try {
       const r = (await redis.config('GET', name)) as string[];
@@ -57,7 +90,6 @@ async function collect(vol: OpenVolume): Promise<Status> {
     }
   };
   const [policy, appendfsync, save] = await Promise.all([config('maxmemory-policy'), config('appendfsync'), config('save')]);
-  const chunks = await countChunks(vol);
   const warnings: string[] = [];
   const evictionPolicy = policy ?? infoField(info, 'maxmemory_policy');
   const aof = infoField(info, 'aof_enabled') === '1';
@@ -70,23 +102,13 @@ async function collect(vol: OpenVolume): Promise<Status> {
   const usedMemory = Number(infoField(info, 'used_memory'));
   const maxMemory = Number(infoField(info, 'maxmemory'));
   if (maxMemory > 0 && usedMemory > 0.9 * maxMemory) warnings.push(`Redis memory is ${Math.round((100 * usedMemory) / maxMemory)}% full: writes fail with ENOSPC at 100%`);
-  const stale = mounts.filter((m) => m.stale);
-  if (stale.length > 0) warnings.push(`${stale.length} stale mount(s): reaped by the next live mount, or by redisfs gc`);
   return {
-    volume: vol.volume,
-    redisUrl: vol.where,
-    settings,
-    usage: { bytes: Number(ctr.bytes ?? 0), inodes: Number(ctr.inodes ?? 0), chunks, reclaimPending, orphans },
-    mounts: mounts.map((m) => ({
-      session: m.session, host: m.host, pid: m.pid, mountpoint: m.mountpoint, kind: m.kind, version: m.version,
-      started: new Date(m.started).toISOString(), heartbeatAgeMs: m.ageMs, stale: m.stale,
-    })),
     redis: {
       version: infoField(info, 'redis_version'), mode: infoField(info, 'redis_mode'), usedMemory, maxMemory, evictionPolicy,
       aof, aofFsync: appendfsync ?? '?', rdbSaves, lastSaveOk: infoField(info, 'rdb_last_bgsave_status') !== 'err',
       role: infoField(info, 'role'), connectedReplicas: Number(infoField(info, 'connected_slaves') || 0),
     },
-    warnings,
+    warnings: warnings.map((w) => prefix + w),
   };
 }
 
