@@ -106,6 +106,14 @@ describe('Redis Cluster', () => {
 
     const url = `redis-cluster://${nodes.slice(0, 3).map((n) => `127.0.0.1:${n.port}`).join(',')}`;
     const volume = uniqueVolume('cluster');
+
+    // A mount checks every master, not one: eviction on any of them would delete files.
+    const lastMaster = (await Promise.all(nodes.map(async (n) => ((await n.command('ROLE')).startsWith('*3') ? n : undefined)))).filter(Boolean).pop()!;
+    await redisCli(lastMaster.port, ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru']);
+    const refusedMount = await runCli(['mount', await makeTempDir('cluster-mp'), '--redis', url, '--volume', volume], { timeoutMs: 30_000 });
+    await redisCli(lastMaster.port, ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction']);
+    expect(refusedMount.code).not.toBe(0);
+    expect(refusedMount.stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${lastMaster.port}: Redis maxmemory-policy is 'allkeys-lru'`));
     const A = await mountHost({ volume, redisUrl: url, label: 'A', extraArgs: ['--io-timeout', '2000', '--chunk-size', '64K'] });
     const B = await mountHost({ volume, redisUrl: url, label: 'B', extraArgs: ['--io-timeout', '2000'] });
     hosts.push(A, B);

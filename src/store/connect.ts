@@ -217,6 +217,17 @@ export interface ServerCheck {
 
 /** checkServer reads the server's version and eviction policy: eviction would delete files. */
 export async function checkServer(redis: RedisClient, allowEviction: boolean): Promise<ServerCheck> {
+  // INFO and CONFIG name no key: on a cluster, ask every master (each holds chunks).
+  if (redis instanceof Cluster) {
+    const checks = await Promise.all(redis.nodes('master').map(async (n) => {
+      const c = await checkServer(n, allowEviction).catch((err: unknown) => {
+        throw err instanceof ConnectError ? new ConnectError(`${n.options.host}:${n.options.port}: ${err.message}`) : err;
+      });
+      return { ...c, warnings: c.warnings.map((w) => `${n.options.host}:${n.options.port}: ${w}`) };
+    }));
+    if (checks.length === 0) throw new ConnectError('the cluster has no master answering');
+    return { ...checks[0]!, warnings: checks.flatMap((c) => c.warnings) };
+  }
   const info = await redis.info('server');
   const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
   const warnings: string[] = [];
