@@ -3,7 +3,8 @@
 // staleMs is stale, and any other mount that notices reaps it (entry, stats, and the orphans
 // it held open), so a killed daemon leaves nothing behind for long.
 import { hostname } from 'node:os';
-import type { Redis, Cluster } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
+import { slotOwner } from './key-scan.js';
 import type { MetaStore } from './meta-store.js';
 import type { VolumeKeys } from './keys.js';
 import type { Invalidation } from './invalidation.js';
@@ -73,9 +74,14 @@ export function registryOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Re
   };
 }
 
-/** listMounts returns every registered session of a volume, judged against Redis's clock. */
+/**
+ * listMounts returns every registered session of a volume, judged against the clock that
+ * stamped their heartbeats: that of the Redis running the volume's scripts (on a cluster,
+ * the master owning its slot: TIME names no key, and another node's clock may be skewed).
+ */
 export async function listMounts(redis: Redis | Cluster, keys: VolumeKeys): Promise<MountEntry[]> {
-  const [time, flat] = await Promise.all([redis.time(), redis.hgetall(keys.mounts)]);
+  const clock = redis instanceof Cluster ? slotOwner(redis, Number(await redis.cluster('KEYSLOT', keys.vol))) : redis;
+  const [time, flat] = await Promise.all([clock.time(), redis.hgetall(keys.mounts)]);
   const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
   const out: MountEntry[] = [];
   for (const [session, raw] of Object.entries(flat)) {
