@@ -221,7 +221,7 @@ export async function checkServer(redis: RedisClient, allowEviction: boolean): P
   if (redis instanceof Cluster) {
     const checks = await Promise.all(redis.nodes('master').map(async (n) => {
       const c = await checkServer(n, allowEviction).catch((err: unknown) => {
-        throw err instanceof ConnectError ? new ConnectError(`${n.options.host}:${n.options.port}: ${err.message}`) : err;
+        throw new ConnectError(`Redis at ${n.options.host}:${n.options.port}: ${err instanceof Error ? err.message : String(err)}`);
       });
       return { ...c, warnings: c.warnings.map((w) => `${n.options.host}:${n.options.port}: ${w}`) };
     }));

@@ -6,6 +6,7 @@ import { scanKeys, slotOwner } from '../../store/key-scan.js';
 import { listMounts } from '../../store/mounts.js';
 import { openVolume, withVolumeOptions, type OpenVolume, type RedisConn } from '../volume-target.js';
 import { bytes } from '../ops/stats-view.js';
+import { CliError } from '../cli-error.js';
 
 export function statusCommand(y: Argv): Argv {
   return y.command(
@@ -74,8 +75,10 @@ async function collect(vol: OpenVolume): Promise<Status> {
  */
 async function checkServers(redis: RedisConn, volKey: string): Promise<Array<{ redis: Status['redis']; warnings: string[] }>> {
   if (!(redis instanceof Cluster)) return [await checkServer(redis, '')];
-  const owner = slotOwner(redis, Number(await redis.cluster('KEYSLOT', volKey)));
-  const nodes = [owner, ...redis.nodes('master').filter((n) => n !== owner)];
+  // During a failover the slot may have no known owner: still report every master.
+  const owner = await redis.cluster('KEYSLOT', volKey).then((slot) => slotOwner(redis, Number(slot)), () => undefined).catch(() => undefined);
+  const nodes = [...(owner ? [owner] : []), ...redis.nodes('master').filter((n) => n !== owner)];
+  if (nodes.length === 0) throw new CliError('no master of the cluster is known: is it up?');
   return Promise.all(nodes.map((n) => checkServer(n, `${n.options.host}:${n.options.port}: `)));
 }
 
