@@ -84,7 +84,7 @@ export class MetaStore {
   private inoEnd = 0;
   private inoRefill: Promise<void> | undefined;
   settings: VolumeSettings = { chunkSize: 1 << 20, inlineMax: 8192 };
-  /** The volume's invalidations go by sharded pub/sub (SPUBLISH): it was made on a Redis 7 cluster. */
+  /** The volume's invalidations go by sharded pub/sub (SPUBLISH): it was made on a cluster (format 2). */
   shardedPubsub = false;
   /** Content commits sent by this session (for stats). */
   commits = 0;

@@ -8,7 +8,7 @@
 // bus; ioredis subscribes on any node, so a mount there could answer from its cache ("no such
 // name") after the writer was told "done". So on a cluster we subscribe on the master that
 // owns the channel's slot (the volume's hash tag: its metadata's slot), and follow it there
-// after a failover or a slot migration. A volume made on a Redis 7 cluster uses sharded
+// after a failover or a slot migration. A volume made on a cluster (format 2) uses sharded
 // pub/sub (SPUBLISH, SSUBSCRIBE): its messages then stay within that slot's shard instead of
 // crossing the bus to every node.
 import { Cluster, type Redis } from 'ioredis';
