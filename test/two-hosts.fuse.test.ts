@@ -431,7 +431,7 @@ describe('two mounts of a volume made on a Redis 7 cluster, now on one server', 
     let hosts: Host[] = [];
     try {
       // What a volume made on a cluster holds (prelude.lua, publish_command; FORMAT_SHARDED).
-      await redis.hset(`rfs:{${vol}}:vol`, 'format', '2', 'pubsub', 'sharded');
+      await redis.hset(`rfs:{${vol}}:vol`, 'format', '2');
       hosts = await Promise.all([mountHost({ volume: vol, label: 'S1' }), mountHost({ volume: vol, label: 'S2' })]);
       const [S1, S2] = hosts as [Host, Host];
       const clients = (await redis.client('LIST') as string).split('\n').filter((c) => c.includes(` name=redisfs:${vol}:sub `));

@@ -9,6 +9,7 @@
 // (append +tls to the scheme of the last two, e.g. redis-cluster+tls://…, for TLS)
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { nodeAddress } from './cluster-nodes.js';
 import type { ConnectionOptions } from 'node:tls';
 import type { ChunkReaderOptions } from './chunk-reader.js';
 
@@ -195,6 +196,11 @@ function describeFailure(err: unknown, where: string): string {
   return msg.startsWith('Redis at') || msg.startsWith('cannot') ? msg : `cannot connect to Redis at ${where}: ${msg}`;
 }
 
+/** isClusterUrl tells whether a Redis URL names a Redis Cluster (redis-cluster[+tls]://…). */
+export function isClusterUrl(url: string): boolean {
+  return MULTI_HOST.exec(url)?.[1] === 'redis-cluster';
+}
+
 /** safeUrl hides the password of a URL, for messages and logs. */
 export function safeUrl(url: string): string {
   return url.replace(/^([a-z+-]+:\/\/)([^:@/]*):([^@/]*)@/i, (_, scheme: string, user: string) => `${scheme}${user}:***@`);
@@ -221,9 +227,9 @@ export async function checkServer(redis: RedisClient, allowEviction: boolean): P
   if (redis instanceof Cluster) {
     const checks = await Promise.all(redis.nodes('master').map(async (n) => {
       const c = await checkServer(n, allowEviction).catch((err: unknown) => {
-        throw new ConnectError(`Redis at ${n.options.host}:${n.options.port}: ${err instanceof Error ? err.message : String(err)}`);
+        throw new ConnectError(`Redis at ${nodeAddress(n)}: ${err instanceof Error ? err.message : String(err)}`);
       });
-      return { ...c, warnings: c.warnings.map((w) => `${n.options.host}:${n.options.port}: ${w}`) };
+      return { ...c, warnings: c.warnings.map((w) => `${nodeAddress(n)}: ${w}`) };
     }));
     if (checks.length === 0) throw new ConnectError('the cluster has no master answering');
     return { ...checks[0]!, warnings: checks.flatMap((c) => c.warnings) };

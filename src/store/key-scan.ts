@@ -4,6 +4,7 @@
 // Commands on keys found that way may span nodes too: a cluster pipeline must not.
 import { Cluster, type Redis } from 'ioredis';
 import type { RedisClient } from './connect.js';
+import { nodeAddress, slotOf, slotOwner, slotOwners } from './cluster-nodes.js';
 
 /** Where keys live: with `key` (same slot), or on every master (chunks). */
 export type KeyScope = { sameSlotAs: string } | 'everywhere';
@@ -15,7 +16,7 @@ export type KeyScope = { sameSlotAs: string } | 'everywhere';
  * names, so a map it did not see (moved to another node meanwhile) would cost committed data.
  */
 export async function* scanKeys(redis: RedisClient, pattern: string, count: number, scope: KeyScope): AsyncGenerator<string[]> {
-  const slot = redis instanceof Cluster && scope !== 'everywhere' ? Number(await redis.cluster('KEYSLOT', scope.sameSlotAs)) : -1;
+  const slot = redis instanceof Cluster && scope !== 'everywhere' ? await slotOf(redis, scope.sameSlotAs) : -1;
   for (const node of await nodesOf(redis, scope)) {
     if (slot >= 0) await assertOwnsSlot(node as Redis, slot);
     let cursor = '0';
@@ -40,7 +41,7 @@ async function assertOwnsSlot(node: Redis, slot: number): Promise<void> {
   });
   const moving = f.slice(8).some((r) => r.startsWith(`[${slot}-`));
   if (!f[2]?.includes('master') || !owns || moving) {
-    throw new Error(`slot ${slot} is not settled on ${node.options.host}:${node.options.port} (a failover or migration under way?): try again once the cluster is stable`);
+    throw new Error(`slot ${slot} is not settled on ${nodeAddress(node)} (a failover or migration under way?): try again once the cluster is stable`);
   }
 }
 
@@ -69,23 +70,6 @@ export async function eachKey(redis: RedisClient, command: 'exists' | 'strlen' |
 
 async function nodesOf(redis: RedisClient, scope: KeyScope): Promise<Array<Redis | Cluster>> {
   if (!(redis instanceof Cluster)) return [redis];
-  if (scope !== 'everywhere') return [slotOwner(redis, Number(await redis.cluster('KEYSLOT', scope.sameSlotAs)))];
-  // Every master that owns a slot, each once; a slot nobody is known to own would leave keys unseen.
-  const owners = new Map<string, Redis>();
-  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
-    const key = redis.slots[slot]?.[0];
-    if (key !== undefined && owners.has(key)) continue;
-    owners.set(key ?? '', slotOwner(redis, slot));
-  }
-  return [...owners.values()];
-}
-
-const CLUSTER_SLOTS = 16384;
-
-/** slotOwner is the connection to the master that owns a slot, as the client's slot map says. */
-export function slotOwner(cluster: Cluster, slot: number): Redis {
-  const key = cluster.slots[slot]?.[0];
-  const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === key);
-  if (!key || !node) throw new Error(`no known master owns slot ${slot}`);
-  return node;
+  // A slot nobody is known to own would leave keys unseen: slotOwner(s) throw then.
+  return scope === 'everywhere' ? slotOwners(redis) : [slotOwner(redis, await slotOf(redis, scope.sameSlotAs))];
 }

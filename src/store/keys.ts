@@ -4,8 +4,8 @@
  *
  * Metadata — one hash slot per volume thanks to the {V} hash tag, so every metadata change
  * is one atomic Lua script even on Redis Cluster:
- *   rfs:{V}:vol          hash   format, chunkSize, inlineMax, created; pubsub = sharded (and
- *                                format 2) when made on a cluster (lua/prelude.lua, publish_command)
+ *   rfs:{V}:vol          hash   format (2 when made on a cluster: invalidations sharded, see
+ *                                lua/prelude.lua publish_command), chunkSize, inlineMax, created
  *   rfs:{V}:ctr          hash   ino (last inode number handed out), session (last session id),
  *                                bytes (sum of file sizes), inodes (live inode count)
  *   rfs:{V}:i:<ino>      hash   t type, m st_mode, u uid, g gid, n nlink, s size,
@@ -23,7 +23,7 @@
  *   rfs:{V}:reclaim      zset   chunk ids no longer referenced, scored by ms time of release;
  *                                deleted after a grace period (other hosts may still read them)
  *   rfs:{V}:inval        pub/sub channel of invalidations (see invalidation.ts); a shard
- *                                channel (SPUBLISH) when the vol hash says pubsub=sharded
+ *                                channel (SPUBLISH) for a volume of format 2
  *   rfs:{V}:mounts       hash   session -> JSON {host, pid, mountpoint, version, kind, started,
  *                                heartbeat (ms), staleMs}: every live mount (and import) of the
  *                                volume; an entry whose heartbeat is older than its staleMs is

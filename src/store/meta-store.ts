@@ -108,12 +108,12 @@ export class MetaStore {
     const sharded = this.redis instanceof Cluster;
     const flat = (await this.run('initVolume', this.keys.vol, [
       '0', nowNs().toString(), sharded ? FORMAT_SHARDED : FORMAT_VERSION, defaults.chunkSize, defaults.inlineMax,
-      process.getuid?.() ?? 0, process.getgid?.() ?? 0, sharded ? 'sharded' : '',
+      process.getuid?.() ?? 0, process.getgid?.() ?? 0,
     ])) as string[];
     const vol = pairs(flat);
     const bad = formatError(this.keys.volume, vol.format);
     if (bad) throw new Error(bad);
-    this.shardedPubsub = vol.pubsub === 'sharded';
+    this.shardedPubsub = Number(vol.format) === FORMAT_SHARDED;
     this.settings = { chunkSize: Number(vol.chunkSize), inlineMax: Number(vol.inlineMax) };
     this.session = String(await this.redis.hincrby(this.keys.ctr, 'session', 1));
     return { session: this.session, settings: this.settings };

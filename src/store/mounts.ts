@@ -4,7 +4,7 @@
 // it held open), so a killed daemon leaves nothing behind for long.
 import { hostname } from 'node:os';
 import { Cluster, type Redis } from 'ioredis';
-import { slotOwner } from './key-scan.js';
+import { keyOwner } from './cluster-nodes.js';
 import type { MetaStore } from './meta-store.js';
 import type { VolumeKeys } from './keys.js';
 import type { Invalidation } from './invalidation.js';
@@ -80,7 +80,7 @@ export function registryOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Re
  * the master owning its slot: TIME names no key, and another node's clock may be skewed).
  */
 export async function listMounts(redis: Redis | Cluster, keys: VolumeKeys): Promise<MountEntry[]> {
-  const clock = redis instanceof Cluster ? slotOwner(redis, Number(await redis.cluster('KEYSLOT', keys.vol))) : redis;
+  const clock = redis instanceof Cluster ? await keyOwner(redis, keys.vol) : redis;
   const [time, flat] = await Promise.all([clock.time(), redis.hgetall(keys.mounts)]);
   const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
   const out: MountEntry[] = [];

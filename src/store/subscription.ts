@@ -14,7 +14,7 @@
 import { Cluster, type Redis } from 'ioredis';
 import { log } from '../core/log.js';
 import { connect, type RedisClient, type RedisTarget } from './connect.js';
-import { slotOwner } from './key-scan.js';
+import { nodeAddress, slotOf, slotOwner } from './cluster-nodes.js';
 
 export interface ChannelListener {
   message(message: Buffer): void;
@@ -35,7 +35,7 @@ export async function subscribeChannel(client: RedisClient, target: RedisTarget,
   sharded: boolean, listener: ChannelListener): Promise<Subscription> {
   const kind = sharded ? SHARDED : CLASSIC;
   if (client instanceof Cluster) {
-    const slot = Number(await client.cluster('KEYSLOT', channel));
+    const slot = await slotOf(client, channel);
     const sub = new SlotOwnerSubscriber(client, slot, channel, kind, name, listener, target.ioTimeoutMs);
     await sub.start();
     return sub;
@@ -65,7 +65,6 @@ const SHARDED: ChannelKind = { subscribe: (conn, channel) => conn.ssubscribe(cha
  */
 class SlotOwnerSubscriber implements Subscription {
   private conn: Redis | undefined;
-  private connKey = '';
   private following = false;
   private closed = false;
   private check: NodeJS.Timeout | undefined;
@@ -74,7 +73,7 @@ class SlotOwnerSubscriber implements Subscription {
   // without a 'refresh' when the refresh then fails). Hence a look at the map every second
   // too: a local read, no Redis traffic.
   private readonly recheck = (): void => {
-    if (this.conn && !this.following && this.ownerKey() !== this.connKey) this.conn.disconnect();
+    if (this.conn && !this.following && this.ownerKey() !== nodeAddress(this.conn)) this.conn.disconnect();
   };
 
   constructor(private readonly cluster: Cluster, private readonly slot: number, private readonly channel: string,
@@ -106,7 +105,7 @@ class SlotOwnerSubscriber implements Subscription {
 
   private async attach(): Promise<void> {
     const node = slotOwner(this.cluster, this.slot);
-    const key = `${node.options.host}:${node.options.port}`;
+    const key = nodeAddress(node);
     const conn = node.duplicate({
       connectionName: this.name, lazyConnect: true, enableOfflineQueue: false, autoResubscribe: false,
       retryStrategy: () => null, connectTimeout: this.ioTimeoutMs, commandTimeout: this.ioTimeoutMs,
@@ -130,7 +129,6 @@ class SlotOwnerSubscriber implements Subscription {
     }
     if (this.closed) { conn.disconnect(); return; }
     this.conn = conn;
-    this.connKey = key;
     // The slot may have been given away in the very read that confirmed the subscription.
     if (!conn.condition?.subscriber) conn.disconnect();
   }

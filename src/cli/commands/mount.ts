@@ -10,7 +10,7 @@ import { DEFAULT_FUSE_BINDING, FUSE_BINDINGS, mount, type FuseBinding, type Moun
 import { DEFAULT_LOWLEVEL_MOUNT_OPTIONS } from '../../fuse/lowlevel/options.js';
 import { daemonEnv } from '../../daemon/malloc-env.js';
 import { logFile } from '../../daemon/paths.js';
-import { DEFAULT_IO_TIMEOUT_MS } from '../../store/connect.js';
+import { DEFAULT_IO_TIMEOUT_MS, isClusterUrl } from '../../store/connect.js';
 import { VOLUME_NAME } from '../../store/keys.js';
 import { parseSize } from '../size.js';
 import { CliError } from '../cli-error.js';
@@ -100,7 +100,7 @@ function buildConfig(a: MountArgs): MountConfig {
   if (chunkSize < 64 * 1024 || chunkSize > 64 * 1024 * 1024) throw new CliError('--chunk-size must be between 64K and 64M');
   const redisUrl = a.redis ?? process.env.REDISFS_REDIS ?? undefined;
   // WAIT names no key: on a cluster it would ask some node, not the ones a commit wrote to.
-  if (a.waitReplicas > 0 && redisUrl && /^redis-cluster(\+tls)?:/i.test(redisUrl)) {
+  if (a.waitReplicas > 0 && redisUrl && isClusterUrl(redisUrl)) {
     throw new CliError('--wait-replicas works with one Redis server or Sentinel, not Redis Cluster');
   }
   return {

@@ -2,7 +2,8 @@
 // settings that endanger data flagged.
 import type { Argv } from 'yargs';
 import { Cluster, type Redis } from 'ioredis';
-import { scanKeys, slotOwner } from '../../store/key-scan.js';
+import { scanKeys } from '../../store/key-scan.js';
+import { keyOwner, nodeAddress } from '../../store/cluster-nodes.js';
 import { listMounts } from '../../store/mounts.js';
 import { openVolume, withVolumeOptions, type OpenVolume, type RedisConn } from '../volume-target.js';
 import { bytes } from '../ops/stats-view.js';
@@ -76,10 +77,10 @@ async function collect(vol: OpenVolume): Promise<Status> {
 async function checkServers(redis: RedisConn, volKey: string): Promise<Array<{ redis: Status['redis']; warnings: string[] }>> {
   if (!(redis instanceof Cluster)) return [await checkServer(redis, '')];
   // During a failover the slot may have no known owner: still report every master.
-  const owner = await redis.cluster('KEYSLOT', volKey).then((slot) => slotOwner(redis, Number(slot)), () => undefined).catch(() => undefined);
+  const owner = await keyOwner(redis, volKey).catch(() => undefined);
   const nodes = [...(owner ? [owner] : []), ...redis.nodes('master').filter((n) => n !== owner)];
   if (nodes.length === 0) throw new CliError('no master of the cluster is known: is it up?');
-  return Promise.all(nodes.map((n) => checkServer(n, `${n.options.host}:${n.options.port}: `)));
+  return Promise.all(nodes.map((n) => checkServer(n, `${nodeAddress(n)}: `)));
 }
 
 async function checkServer(redis: RedisConn | Redis, prefix: string): Promise<{ redis: Status['redis']; warnings: string[] }> {

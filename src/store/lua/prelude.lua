@@ -112,10 +112,11 @@ local function push_content(ino, data)
 end
 -- On Redis Cluster a PUBLISH goes to every node over the cluster bus, small files' contents
 -- included; an SPUBLISH (Redis 7) stays within the shard that owns the channel's slot, where
--- every mount listens (store/subscription.ts). A volume made on such a cluster says so in its
--- vol hash, once, so that every mount of it, old or new, agrees on which kind it hears.
+-- every mount listens (store/subscription.ts). A volume made on such a cluster has format 2
+-- (meta-store.ts, FORMAT_SHARDED), set once, so that every mount of it agrees on which kind
+-- it hears (builds that know only classic pub/sub refuse format 2).
 local function publish_command()
-  if redis.call('HGET', KEYS[1], 'pubsub') == 'sharded' then return 'SPUBLISH' end
+  if redis.call('HGET', KEYS[1], 'format') == '2' then return 'SPUBLISH' end
   return 'PUBLISH'
 end
 local function publish()
