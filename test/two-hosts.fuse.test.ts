@@ -427,7 +427,10 @@ describe('two mounts of one volume', () => {
 // still on its way to A. The other host's file is planted here straight into Redis, its
 // invalidation published only later, so that A learns of it from its own create's answer.
 describe('a file A creates while another host takes its name (the news not there yet)', () => {
-  async function plant(redis: Redis, dir: string, name: string, fields: Record<string, string>, inline?: string): Promise<number> {
+  let redis: Redis;
+  beforeAll(() => { redis = new Redis(redisUrl()); });
+  afterAll(() => redis?.disconnect());
+  async function plant(dir: string, name: string, fields: Record<string, string>, inline?: string): Promise<number> {
     const ino = await redis.hincrby(`rfs:{${volume}}:ctr`, 'ino', 1);
     const t = String(BigInt(Date.now()) * 1_000_000n);
     await redis.hset(`rfs:{${volume}}:i:${ino}`, { u: '0', g: '0', r: '0', v: '0', k: '0', at: t, mt: t, ct: t, ...fields });
@@ -436,65 +439,45 @@ describe('a file A creates while another host takes its name (the news not there
     return ino;
   }
   /** The planted name's invalidation, as the host that made it would publish it. */
-  async function announce(redis: Redis, dir: string, name: string): Promise<void> {
+  async function announce(dir: string, name: string): Promise<void> {
     await redis.publish(`rfs:{${volume}}:inval`, `planter\0e${(await fs.stat(dir)).ino}/${name}`);
   }
   const file = (size: number): Record<string, string> => ({ t: 'f', m: String(0o100644), n: '1', s: String(size) });
 
   it('open the other host\'s file without O_EXCL, truncated, and give it what A wrote', async () => {
     const [a, b] = await freshDir('taken');
-    const redis = new Redis(redisUrl());
-    try {
-      const theirs = 'the other host made this';
-      const taken = await plant(redis, a, 'f', file(theirs.length), theirs);
-      await fs.writeFile(path.join(a, 'f'), 'from A');
-      expect(await redis.hget(`rfs:{${volume}}:e:${(await fs.stat(a)).ino}`, 'f')).toBe(`f${taken}`);
-      expect(await redis.get(`rfs:{${volume}}:d:${taken}`)).toBe('from A');
-      expect((await fs.stat(path.join(a, 'f'))).ino).toBe(taken);
-      expect(await fs.readFile(path.join(a, 'f'), 'utf8')).toBe('from A');
-      await announce(redis, a, 'f');
-      await seen('A\'s content in the file the other host made', async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('from A'));
-    } finally {
-      redis.disconnect();
-    }
+    const theirs = 'the other host made this';
+    const taken = await plant(a, 'f', file(theirs.length), theirs);
+    await fs.writeFile(path.join(a, 'f'), 'from A');
+    expect(await redis.hget(`rfs:{${volume}}:e:${(await fs.stat(a)).ino}`, 'f')).toBe(`f${taken}`);
+    expect(await redis.get(`rfs:{${volume}}:d:${taken}`)).toBe('from A');
+    expect((await fs.stat(path.join(a, 'f'))).ino).toBe(taken);
+    expect(await fs.readFile(path.join(a, 'f'), 'utf8')).toBe('from A');
+    await announce(a, 'f');
+    await seen('A\'s content in the file the other host made', async () => expect(await fs.readFile(path.join(b, 'f'), 'utf8')).toBe('from A'));
   });
 
   it('fail with EISDIR when the other host made a directory, and show it', async () => {
     const [a] = await freshDir('taken-dir');
-    const redis = new Redis(redisUrl());
-    try {
-      await plant(redis, a, 'd', { t: 'd', m: String(0o40755), n: '2', s: '0', p: String((await fs.stat(a)).ino) });
-      await expectErrno(fs.writeFile(path.join(a, 'd'), 'x'), 'EISDIR');
-      expect((await fs.stat(path.join(a, 'd'))).isDirectory()).toBe(true);
-    } finally {
-      redis.disconnect();
-    }
+    await plant(a, 'd', { t: 'd', m: String(0o40755), n: '2', s: '0', p: String((await fs.stat(a)).ino) });
+    await expectErrno(fs.writeFile(path.join(a, 'd'), 'x'), 'EISDIR');
+    expect((await fs.stat(path.join(a, 'd'))).isDirectory()).toBe(true);
   });
 
   it('fail with EEXIST under O_EXCL, the other host\'s file untouched', async () => {
     const [a] = await freshDir('taken-excl');
-    const redis = new Redis(redisUrl());
-    try {
-      await plant(redis, a, 'f', file(3), 'old');
-      await expectErrno(fs.writeFile(path.join(a, 'f'), 'new', { flag: 'wx' }), 'EEXIST');
-      expect(await fs.readFile(path.join(a, 'f'), 'utf8')).toBe('old');
-    } finally {
-      redis.disconnect();
-    }
+    await plant(a, 'f', file(3), 'old');
+    await expectErrno(fs.writeFile(path.join(a, 'f'), 'new', { flag: 'wx' }), 'EEXIST');
+    expect(await fs.readFile(path.join(a, 'f'), 'utf8')).toBe('old');
   });
 
   it('fail with ENOENT when the other host removed the directory, and leave no file', async () => {
     const [a] = await freshDir('gone-dir');
-    const redis = new Redis(redisUrl());
-    try {
-      const dirIno = (await fs.stat(a)).ino;
-      await redis.hdel(`rfs:{${volume}}:e:1`, path.basename(a));
-      await redis.del(`rfs:{${volume}}:i:${dirIno}`);
-      await expectErrno(fs.writeFile(path.join(a, 'f'), 'data'), 'ENOENT');
-      await expectErrno(fs.stat(path.join(a, 'f')), 'ENOENT');
-    } finally {
-      redis.disconnect();
-    }
+    const dirIno = (await fs.stat(a)).ino;
+    await redis.hdel(`rfs:{${volume}}:e:1`, path.basename(a));
+    await redis.del(`rfs:{${volume}}:i:${dirIno}`);
+    await expectErrno(fs.writeFile(path.join(a, 'f'), 'data'), 'ENOENT');
+    await expectErrno(fs.stat(path.join(a, 'f')), 'ENOENT');
   });
 });
 
