@@ -422,11 +422,12 @@ describe('two mounts of one volume', () => {
   });
 });
 
-// A create that races another host's create of the same name: A's kernel looked the name up
-// (absent, as far as A knew) just before the other host's create reached Redis, whose news is
-// still on its way to A. The other host's file is planted here straight into Redis, its
-// invalidation published only later, so that A learns of it from its own create's answer.
-describe('a file A creates while another host takes its name (the news not there yet)', () => {
+// A create that races another host's change: A's kernel looked the name up (absent, as far as
+// A knew) just before the other host's create of that name, or removal of its directory,
+// reached Redis, whose news is still on its way to A. The other host's change is made here
+// straight in Redis, its invalidation published later or never, so that A learns of it from
+// its own create's answer.
+describe('a file A creates while another host changes that name or its directory (the news not there yet)', () => {
   let redis: Redis;
   beforeAll(() => { redis = new Redis(redisUrl()); });
   afterAll(() => redis?.disconnect());
@@ -478,6 +479,7 @@ describe('a file A creates while another host takes its name (the news not there
     await redis.del(`rfs:{${volume}}:i:${dirIno}`);
     await expectErrno(fs.writeFile(path.join(a, 'f'), 'data'), 'ENOENT');
     await expectErrno(fs.stat(path.join(a, 'f')), 'ENOENT');
+    expect(await redis.hexists(`rfs:{${volume}}:e:${dirIno}`, 'f')).toBe(0);
   });
 });
 
